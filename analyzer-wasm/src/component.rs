@@ -1,0 +1,193 @@
+//! The WIT contract's exports, mapped onto the plain-Rust engine. Nothing
+//! here decides anything about CloudTrail: it only converts types.
+
+use std::cell::RefCell;
+
+use crate::consolidate::Consolidator;
+use crate::report::Artifact;
+use crate::session::Session;
+use crate::stats::{InputRecord, Status};
+
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "analyzer-component",
+    with: {
+        "wasi:io/error@0.2.12": wasip2::io::error,
+        "wasi:io/poll@0.2.12": wasip2::io::poll,
+        "wasi:io/streams@0.2.12": wasip2::io::streams,
+        "wasi:cli/run@0.2.12": generate,
+    },
+});
+
+use exports::cloudtrail::analyzer::analyzer as wit;
+use cloudtrail::analyzer::types as t;
+
+struct Component;
+
+export!(Component);
+
+fn outcome(r: InputRecord) -> t::InputOutcome {
+    t::InputOutcome {
+        name: r.name,
+        status: match r.status {
+            Status::Analyzed => t::InputStatus::Analyzed,
+            Status::Skipped => t::InputStatus::Skipped,
+            Status::Failed => t::InputStatus::Failed,
+        },
+        events: r.events,
+        bytes: r.bytes,
+        detail: r.detail,
+    }
+}
+
+fn artifact(a: Artifact) -> t::Artifact {
+    t::Artifact {
+        name: a.name,
+        media_type: a.media_type,
+        data: a.data,
+    }
+}
+
+
+impl wit::Guest for Component {
+    type Session = SessionResource;
+    type Consolidator = ConsolidatorResource;
+
+    fn info() -> t::ComponentInfo {
+        t::ComponentInfo {
+            name: crate::NAME.into(),
+            version: crate::VERSION.into(),
+            contract: crate::CONTRACT.into(),
+            rules: crate::findings::rules()
+                .iter()
+                .map(|r| t::Rule {
+                    id: r.id.into(),
+                    title: r.title.into(),
+                    severity: r.severity.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+pub struct SessionResource(RefCell<Session>);
+
+impl wit::GuestSession for SessionResource {
+    fn open(config: String) -> Result<wit::Session, t::Error> {
+        let session = Session::open(&config).map_err(t::Error::InvalidConfig)?;
+        Ok(wit::Session::new(SessionResource(RefCell::new(session))))
+    }
+
+    fn add_bytes(&self, name: String, data: Vec<u8>) -> t::InputOutcome {
+        outcome(self.0.borrow_mut().add(&name, &data[..]))
+    }
+
+    fn add_stream(&self, name: String, data: wit::InputStream) -> t::InputOutcome {
+        outcome(self.0.borrow_mut().add(&name, data))
+    }
+
+    fn record_failure(&self, name: String, reason: String) {
+        self.0.borrow_mut().record_failure(&name, &reason);
+    }
+
+    fn export_state(&self) -> Vec<u8> {
+        self.0.borrow().export_state()
+    }
+
+    fn merge_state(&self, state: Vec<u8>) -> Result<(), t::Error> {
+        self.0.borrow_mut().merge_state(&state).map_err(t::Error::InvalidState)
+    }
+
+    fn finish(&self) -> t::Report {
+        let report = self.0.borrow_mut().finish();
+        let s = report.summary;
+        t::Report {
+            summary: t::Summary {
+                inputs: s.inputs,
+                analyzed: s.analyzed,
+                skipped: s.skipped,
+                failed: s.failed,
+                events: s.events,
+                findings: s.findings,
+            },
+            artifacts: report.artifacts.into_iter().map(artifact).collect(),
+            problems: report.problems.into_iter().map(outcome).collect(),
+        }
+    }
+}
+
+/// `finish` consumes the engine, so it sits in an `Option`.
+pub struct ConsolidatorResource(RefCell<Option<Consolidator>>);
+
+impl ConsolidatorResource {
+    fn with<T>(&self, f: impl FnOnce(&mut Consolidator) -> T) -> Result<T, t::Error> {
+        let mut inner = self.0.borrow_mut();
+        let c = inner
+            .as_mut()
+            .ok_or_else(|| t::Error::InvalidState("the consolidator has already finished".into()))?;
+        Ok(f(c))
+    }
+
+    fn add(&self, name: &str, data: impl std::io::Read) -> t::InputOutcome {
+        match self.with(|c| c.add(name, data)) {
+            Ok(r) => outcome(r),
+            Err(_) => outcome(InputRecord {
+                name: name.into(),
+                status: Status::Failed,
+                events: 0,
+                bytes: 0,
+                detail: "the consolidator has already finished".into(),
+            }),
+        }
+    }
+}
+
+impl wit::GuestConsolidator for ConsolidatorResource {
+    fn open(config: String) -> Result<wit::Consolidator, t::Error> {
+        let c = Consolidator::open(&config).map_err(t::Error::InvalidConfig)?;
+        Ok(wit::Consolidator::new(ConsolidatorResource(RefCell::new(Some(c)))))
+    }
+
+    fn add_bytes(&self, name: String, data: Vec<u8>) -> t::InputOutcome {
+        self.add(&name, &data[..])
+    }
+
+    fn add_stream(&self, name: String, data: wit::InputStream) -> t::InputOutcome {
+        self.add(&name, data)
+    }
+
+    fn record_failure(&self, name: String, reason: String) {
+        let _ = self.with(|c| c.record_failure(&name, &reason));
+    }
+
+    fn finish(&self) -> Result<t::Consolidation, t::Error> {
+        let c = self.0.borrow_mut().take().ok_or_else(|| {
+            t::Error::InvalidState("the consolidator has already finished".into())
+        })?;
+        let done = c.finish().map_err(t::Error::Limit)?;
+        Ok(t::Consolidation {
+            records_in: done.records_in,
+            duplicates: done.duplicates,
+            records_out: done.records_out,
+            first_event_time: done.first_event_time,
+            last_event_time: done.last_event_time,
+            parts: done
+                .parts
+                .into_iter()
+                .map(|p| t::ConsolidatedPart {
+                    artifact: artifact(p.artifact),
+                    records: p.records,
+                })
+                .collect(),
+            problems: done.problems.into_iter().map(outcome).collect(),
+        })
+    }
+}
+
+impl exports::wasi::cli::run::Guest for Component {
+    fn run() -> Result<(), ()> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let code = crate::cli::run(&args, &mut std::io::stdout(), &mut std::io::stderr());
+        if code == 0 { Ok(()) } else { Err(()) }
+    }
+}

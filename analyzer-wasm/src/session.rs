@@ -1,0 +1,207 @@
+//! One analysis over many inputs: the engine behind the `session` resource.
+
+use std::io::Read;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::container::{self, Contents};
+use crate::event::Event;
+use crate::findings::Findings;
+use crate::input;
+use crate::report::{self, Artifact};
+use crate::stats::{InputRecord, STATE_VERSION, Stats, Status};
+
+pub struct Session {
+    config: Config,
+    stats: Stats,
+    findings: Findings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub inputs: u64,
+    pub analyzed: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub events: u64,
+    pub findings: u64,
+}
+
+pub struct Report {
+    pub summary: Summary,
+    pub artifacts: Vec<Artifact>,
+    /// Inputs that failed or were skipped.
+    pub problems: Vec<InputRecord>,
+}
+
+/// The exported state: versioned so a session refuses another component's.
+#[derive(Serialize, Deserialize)]
+struct SavedState {
+    state_version: u32,
+    producer: String,
+    stats: Stats,
+    findings: Findings,
+}
+
+impl Session {
+    pub fn open(config: &str) -> Result<Session, String> {
+        Ok(Session {
+            config: Config::parse(config)?,
+            stats: Stats::default(),
+            findings: Findings::default(),
+        })
+    }
+
+    /// Reads one input to its end. A failed input contributes no counts, so
+    /// a report never holds half a file.
+    pub fn add(&mut self, name: &str, raw: impl Read) -> InputRecord {
+        let mut file_stats = Stats::default();
+        let mut file_findings = Findings::default();
+        let read = read_input(raw, &self.config, &mut file_stats, &mut file_findings);
+        let (status, detail, bytes) = match read {
+            (Ok(Contents::Events(format)), bytes) => (Status::Analyzed, format.name().to_owned(), bytes),
+            (Ok(Contents::Skipped(reason)), bytes) => (Status::Skipped, reason, bytes),
+            (Err(reason), bytes) => (Status::Failed, reason, bytes),
+        };
+        let record = InputRecord {
+            name: name.to_owned(),
+            status,
+            events: if status == Status::Analyzed { file_stats.total_events } else { 0 },
+            bytes,
+            detail,
+        };
+        if status == Status::Analyzed {
+            self.stats.merge(file_stats, self.config.limits.max_keys);
+            self.findings.merge(file_findings, &self.config.rules);
+        }
+        self.stats.inputs.push(record.clone());
+        record
+    }
+
+    /// An input the host could not deliver: listed as failed, counted nowhere.
+    pub fn record_failure(&mut self, name: &str, reason: &str) {
+        self.stats.inputs.push(InputRecord {
+            name: name.to_owned(),
+            status: Status::Failed,
+            events: 0,
+            bytes: 0,
+            detail: reason.to_owned(),
+        });
+    }
+
+    pub fn export_state(&self) -> Vec<u8> {
+        let saved = SavedState {
+            state_version: STATE_VERSION,
+            producer: crate::producer(),
+            stats: self.stats.clone(),
+            findings: self.findings.clone(),
+        };
+        serde_json::to_vec(&saved).expect("state serializes")
+    }
+
+    pub fn merge_state(&mut self, state: &[u8]) -> Result<(), String> {
+        #[derive(Deserialize)]
+        struct Version {
+            state_version: u32,
+            #[serde(default)]
+            producer: String,
+        }
+        let version: Version = serde_json::from_slice(state)
+            .map_err(|e| format!("not an analyzer state: {e}"))?;
+        if version.state_version != STATE_VERSION {
+            return Err(format!(
+                "state version {} from {:?} cannot be merged into version {STATE_VERSION}",
+                version.state_version, version.producer
+            ));
+        }
+        let saved: SavedState =
+            serde_json::from_slice(state).map_err(|e| format!("corrupt analyzer state: {e}"))?;
+        self.stats.merge(saved.stats, self.config.limits.max_keys);
+        self.findings.merge(saved.findings, &self.config.rules);
+        Ok(())
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary {
+            inputs: self.stats.inputs.len() as u64,
+            analyzed: self.stats.count(Status::Analyzed),
+            skipped: self.stats.count(Status::Skipped),
+            failed: self.stats.count(Status::Failed),
+            events: self.stats.total_events,
+            findings: self.findings.report(&self.config.rules).len() as u64,
+        }
+    }
+
+    pub fn finish(&mut self) -> Report {
+        self.stats.inputs.sort_by(|a, b| a.name.cmp(&b.name).then(a.bytes.cmp(&b.bytes)));
+        let findings = self.findings.report(&self.config.rules);
+        let mut summary = self.summary();
+        summary.findings = findings.len() as u64;
+        let extra = report::FindingsExtra {
+            dropped: self.findings.dropped(),
+            burst_untracked: self.findings.burst_untracked(),
+        };
+        Report {
+            artifacts: report::render(&self.stats, &summary, &findings, &extra),
+            problems: self
+                .stats
+                .inputs
+                .iter()
+                .filter(|i| i.status != Status::Analyzed)
+                .cloned()
+                .collect(),
+            summary,
+        }
+    }
+}
+
+/// Returns what the input held, and the bytes read from it either way.
+fn read_input(
+    raw: impl Read,
+    config: &Config,
+    stats: &mut Stats,
+    findings: &mut Findings,
+) -> (Result<Contents, String>, u64) {
+    let limits = &config.limits;
+    let (reader, counter) = match input::open(raw, limits.max_input_bytes) {
+        Ok(opened) => opened,
+        Err(e) => return (Err(e.to_string()), 0),
+    };
+    let contents = container::read_events(reader, limits, &mut |raw| {
+        let event = Event::parse(raw)?;
+        stats.add_event(&event, limits.max_keys);
+        findings.check(&event, &config.rules);
+        Ok(())
+    });
+    (contents, counter.bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_inputs_count_nothing() {
+        let mut s = Session::open("").unwrap();
+        let good = s.add("good.json", &br#"{"Records":[{"eventName":"A"}]}"#[..]);
+        let bad = s.add("bad.json", &br#"{"Records":[{"eventName":"B"}, 7]}"#[..]);
+        assert_eq!((good.status, good.events), (Status::Analyzed, 1));
+        assert_eq!(bad.status, Status::Failed);
+        assert!(bad.detail.contains("record 2"), "{}", bad.detail);
+        assert_eq!(s.summary().events, 1);
+        assert_eq!(s.finish().problems.len(), 1);
+    }
+
+    #[test]
+    fn state_round_trips_and_checks_its_version() {
+        let mut a = Session::open("").unwrap();
+        a.add("a", &br#"[{"eventName":"A"}]"#[..]);
+        let mut b = Session::open("").unwrap();
+        b.merge_state(&a.export_state()).unwrap();
+        assert_eq!(b.summary().events, 1);
+        let err = b.merge_state(br#"{"state_version":99,"producer":"x"}"#).unwrap_err();
+        assert!(err.contains("version 99"), "{err}");
+        assert!(b.merge_state(b"garbage").unwrap_err().contains("not an analyzer state"));
+    }
+}

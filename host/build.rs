@@ -1,0 +1,87 @@
+//! Builds the default analyzer component and embeds it in the host binary,
+//! so `cargo run` works on a fresh clone with nothing else to build first.
+//!
+//! As wasmtime's `test-programs/artifacts/build.rs` does, the guest is built
+//! by a nested `cargo build` with its own target directory (no lock fight
+//! with this build), and every source in the guest's dep-info file is a
+//! `rerun-if-changed`, so editing a rule rebuilds the embedded component.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const GUEST_PACKAGE: &str = "analyzer-wasm";
+const GUEST_TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let workspace = manifest_dir.parent().unwrap().to_path_buf();
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
+    // OUT_DIR is <target>[/<triple>]/<profile>/build/<pkg>-<hash>/out; keep the
+    // guest build beside the profiles so every profile and rerun shares it.
+    let guest_target_dir = out_dir.ancestors().nth(4).unwrap().join("guest");
+
+    let wasm = build_guest(&workspace, &guest_target_dir);
+    let embedded = out_dir.join("analyzer.wasm");
+    fs::copy(&wasm, &embedded).expect("copy the guest component");
+
+    for source in dep_info_sources(&wasm.with_extension("d")) {
+        println!("cargo:rerun-if-changed={}", source.display());
+    }
+    println!("cargo:rerun-if-changed={}", workspace.join("wit").display());
+    println!("cargo:rerun-if-changed={}", workspace.join("analyzer-wasm/Cargo.toml").display());
+    println!("cargo:rustc-env=CTA_GUEST_TARGET_DIR={}", guest_target_dir.display());
+    fs::write(
+        out_dir.join("gen.rs"),
+        format!(
+            "/// The default analyzer component, built from `analyzer-wasm/`.\n\
+             pub const DEFAULT_COMPONENT: &[u8] = include_bytes!({embedded:?});\n"
+        ),
+    )
+    .unwrap();
+}
+
+fn build_guest(workspace: &Path, target_dir: &Path) -> PathBuf {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace)
+        .args(["build", "--release", "--package", GUEST_PACKAGE, "--target", GUEST_TARGET])
+        .arg("--target-dir")
+        .arg(target_dir);
+    // The outer build's flags are for the host (and, under `cargo lambda`,
+    // for cross-linking with zig): none of them apply to the wasm guest.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_PROFILE_RELEASE_LTO",
+        "CARGO_PROFILE_RELEASE_STRIP",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().expect("run cargo for the guest component");
+    assert!(
+        status.success(),
+        "building the analyzer component failed (see the compiler output above; is the \
+         wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"
+    );
+    target_dir.join(GUEST_TARGET).join("release").join("analyzer_wasm.wasm")
+}
+
+/// Paths listed in a Makefile-style dep-info file (`target: dep dep …`).
+fn dep_info_sources(dep_file: &Path) -> Vec<PathBuf> {
+    let Ok(text) = fs::read_to_string(dep_file) else {
+        return Vec::new();
+    };
+    let Some((_, deps)) = text.lines().next().and_then(|l| l.split_once(": ")) else {
+        return Vec::new();
+    };
+    deps.replace("\\ ", "\u{0}")
+        .split_whitespace()
+        .map(|p| PathBuf::from(p.replace('\u{0}', " ")))
+        .collect()
+}

@@ -1,0 +1,140 @@
+//! Runs a component over many inputs on every core: inputs are spread over
+//! workers, each with its own sandboxed instance and session, and their
+//! partial states are merged into one report.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Result;
+
+use crate::bindings::{InputOutcome, InputStatus, Report};
+use crate::inputs::{Input, Unreadable};
+use crate::runtime::{Analyzer, Handle, Instance};
+use crate::storage::LazyS3;
+
+/// Told about every input as it finishes (a progress bar, a log line).
+pub type OnOutcome = Arc<dyn Fn(&InputOutcome) + Send + Sync>;
+
+pub struct Job {
+    pub inputs: Vec<Input>,
+    pub unreadable: Vec<Unreadable>,
+    /// The rules configuration, passed to the component as it is.
+    pub config: String,
+    pub workers: usize,
+}
+
+/// What a worker has fed its session, so it can rebuild the session after
+/// the component traps (a trap poisons the whole instance).
+enum Fed {
+    Input(Input),
+    Failure { name: String, reason: String },
+}
+
+pub async fn analyze(analyzer: &Analyzer, s3: Arc<LazyS3>, job: Job, on_outcome: OnOutcome) -> Result<Report> {
+    let workers = job.workers.clamp(1, job.inputs.len().max(1));
+    let queue = Arc::new(Mutex::new(VecDeque::from(job.inputs)));
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        let (analyzer, s3, queue, config, on_outcome) =
+            (analyzer.clone(), s3.clone(), queue.clone(), job.config.clone(), on_outcome.clone());
+        tasks.push(tokio::spawn(async move {
+            worker(&analyzer, &s3, &queue, &config, &*on_outcome).await
+        }));
+    }
+    let mut states = Vec::new();
+    for task in tasks {
+        states.push(task.await??);
+    }
+
+    let mut instance = analyzer.instantiate().await?;
+    let session = instance.open_session(&job.config).await?;
+    for state in &states {
+        instance.merge_state(session, state).await?;
+    }
+    for u in &job.unreadable {
+        instance.record_failure(session, &u.name, &u.reason).await?;
+        on_outcome(&InputOutcome {
+            name: u.name.clone(),
+            status: InputStatus::Failed,
+            events: 0,
+            bytes: 0,
+            detail: u.reason.clone(),
+        });
+    }
+    instance.finish(session).await
+}
+
+async fn fresh(analyzer: &Analyzer, config: &str) -> Result<(Instance, Handle)> {
+    let mut instance = analyzer.instantiate().await?;
+    let session = instance.open_session(config).await?;
+    Ok((instance, session))
+}
+
+/// Feeds one input; `Err` only when the component itself failed.
+async fn feed(instance: &mut Instance, session: Handle, s3: &LazyS3, input: &Input) -> Result<InputOutcome> {
+    let name = input.name();
+    match input.open(s3).await {
+        Ok(reader) => instance.add_stream(session, &name, reader).await,
+        Err(e) => {
+            let reason = format!("{e:#}");
+            instance.record_failure(session, &name, &reason).await?;
+            Ok(InputOutcome {
+                name,
+                status: InputStatus::Failed,
+                events: 0,
+                bytes: 0,
+                detail: reason,
+            })
+        }
+    }
+}
+
+async fn worker(
+    analyzer: &Analyzer,
+    s3: &LazyS3,
+    queue: &Mutex<VecDeque<Input>>,
+    config: &str,
+    on_outcome: &(dyn Fn(&InputOutcome) + Send + Sync),
+) -> Result<Vec<u8>> {
+    let (mut instance, mut session) = fresh(analyzer, config).await?;
+    let mut fed: Vec<Fed> = Vec::new();
+    loop {
+        let Some(input) = queue.lock().unwrap().pop_front() else { break };
+        match feed(&mut instance, session, s3, &input).await {
+            Ok(outcome) => {
+                on_outcome(&outcome);
+                fed.push(Fed::Input(input));
+            }
+            Err(trap) => {
+                let name = input.name();
+                let reason = format!("{trap:#}");
+                tracing::error!(input = %name, error = %reason, "the component failed on this input; restarting it");
+                (instance, session) = fresh(analyzer, config).await?;
+                replay(&mut instance, session, s3, &fed).await?;
+                instance.record_failure(session, &name, &reason).await?;
+                on_outcome(&InputOutcome {
+                    name: name.clone(),
+                    status: InputStatus::Failed,
+                    events: 0,
+                    bytes: 0,
+                    detail: reason.clone(),
+                });
+                fed.push(Fed::Failure { name, reason });
+            }
+        }
+    }
+    instance.export_state(session).await
+}
+
+/// Feeds a new session what the poisoned one had, so no count is lost.
+async fn replay(instance: &mut Instance, session: Handle, s3: &LazyS3, fed: &[Fed]) -> Result<()> {
+    for item in fed {
+        match item {
+            Fed::Input(input) => {
+                feed(instance, session, s3, input).await?;
+            }
+            Fed::Failure { name, reason } => instance.record_failure(session, name, reason).await?,
+        }
+    }
+    Ok(())
+}

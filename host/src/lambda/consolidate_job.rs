@@ -1,0 +1,141 @@
+//! One consolidation job: a partition's raw logs, plus the consolidated log
+//! already written for it, merged into one deduplicated, ordered log.
+//!
+//! The order of steps is what makes it safe to crash anywhere and rerun:
+//! 1. read the existing consolidated parts and every raw file (the component
+//!    deduplicates by event id, so records already consolidated count once);
+//! 2. write the new parts over the old ones (same keys, same bytes for the
+//!    same records);
+//! 3. read every part back and check its SHA-256 and, through the component,
+//!    its record count;
+//! 4. only then delete parts left over from a larger earlier run, and, when
+//!    cleanup is on, the raw files that went into the log. Files that failed
+//!    to read are never deleted.
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::Services;
+use super::layout::Partition;
+use crate::bindings::InputStatus;
+use crate::runtime::Analyzer;
+use crate::storage;
+
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    pub input: String,
+    pub status: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JobReport {
+    pub partition: Partition,
+    pub raw_files: usize,
+    pub existing_parts: usize,
+    pub records_in: u64,
+    pub duplicates: u64,
+    pub records_out: u64,
+    pub parts: Vec<String>,
+    pub raw_files_deleted: usize,
+    pub problems: Vec<Problem>,
+}
+
+fn is_part(key: &str) -> bool {
+    key.rsplit('/').next().is_some_and(|name| name.starts_with("part-") && name.ends_with(".json.gz"))
+}
+
+pub async fn run(services: &Services, analyzer: &Analyzer, partition: &Partition, config: &str) -> Result<JobReport> {
+    let s3 = &services.s3;
+    let c = &services.config;
+    let bucket = c.log_bucket.as_str();
+    let raw = storage::list(s3, bucket, &partition.raw_prefix(&c.log_prefix)).await?;
+    let existing: Vec<String> = storage::list(s3, bucket, &partition.prefix(&c.consolidated_prefix))
+        .await?
+        .into_iter()
+        .map(|o| o.key)
+        .filter(|k| is_part(k))
+        .collect();
+
+    let mut instance = analyzer.instantiate().await?;
+    let handle = instance.open_consolidator(config).await?;
+    for key in &existing {
+        let reader = storage::open(s3, bucket, key).await?;
+        let outcome = instance.consolidate_stream(handle, &format!("s3://{bucket}/{key}"), reader).await?;
+        if outcome.status != InputStatus::Analyzed {
+            bail!("the consolidated log s3://{bucket}/{key} is unreadable ({}); refusing to overwrite it", outcome.detail);
+        }
+    }
+    let mut consumed = Vec::new();
+    let mut problems = Vec::new();
+    for object in &raw {
+        let name = format!("s3://{bucket}/{}", object.key);
+        let outcome = match storage::open(s3, bucket, &object.key).await {
+            Ok(reader) => instance.consolidate_stream(handle, &name, reader).await?,
+            Err(e) => {
+                let reason = format!("{e:#}");
+                instance.consolidate_failure(handle, &name, &reason).await?;
+                problems.push(Problem { input: name, status: "failed", reason });
+                continue;
+            }
+        };
+        match outcome.status {
+            InputStatus::Analyzed => consumed.push(object.key.clone()),
+            InputStatus::Skipped => problems.push(Problem { input: name, status: "skipped", reason: outcome.detail }),
+            InputStatus::Failed => problems.push(Problem { input: name, status: "failed", reason: outcome.detail }),
+        }
+    }
+    let result = instance.finish_consolidation(handle).await?;
+    drop(instance);
+
+    // Write, then verify every part before anything is deleted.
+    let mut written = Vec::new();
+    for (i, part) in result.parts.iter().enumerate() {
+        let key = partition.part_key(&c.consolidated_prefix, i + 1);
+        let data = &part.artifact.data;
+        storage::put(s3, bucket, &key, data.clone(), &part.artifact.media_type).await?;
+        written.push((key, Sha256::digest(data), part.records));
+    }
+    if c.fault.as_deref() == Some("exit-after-write") {
+        tracing::error!("CTA_FAULT=exit-after-write: exiting as a crash would");
+        std::process::exit(70);
+    }
+    let mut verifier = analyzer.instantiate().await?;
+    let session = verifier.open_session(config).await?;
+    for (key, digest, records) in &written {
+        let (body, _) = storage::get_bytes(s3, bucket, key).await?;
+        if Sha256::digest(&body) != *digest {
+            bail!("s3://{bucket}/{key} reads back with another checksum than was written; nothing deleted");
+        }
+        let outcome = verifier.add_bytes(session, key, &body).await?;
+        if outcome.status != InputStatus::Analyzed || outcome.events != *records {
+            bail!(
+                "s3://{bucket}/{key} reads back with {} events ({}), {records} were written; nothing deleted",
+                outcome.events,
+                outcome.detail
+            );
+        }
+    }
+
+    let new_keys: Vec<&String> = written.iter().map(|(k, _, _)| k).collect();
+    let stale: Vec<String> = existing.iter().filter(|k| !new_keys.contains(k)).cloned().collect();
+    storage::delete(s3, bucket, &stale).await?;
+    let raw_files_deleted = if c.cleanup {
+        storage::delete(s3, bucket, &consumed).await?;
+        consumed.len()
+    } else {
+        0
+    };
+    Ok(JobReport {
+        partition: partition.clone(),
+        raw_files: raw.len(),
+        existing_parts: existing.len(),
+        records_in: result.records_in,
+        duplicates: result.duplicates,
+        records_out: result.records_out,
+        parts: written.into_iter().map(|(k, _, _)| k).collect(),
+        raw_files_deleted,
+        problems,
+    })
+}

@@ -1,0 +1,192 @@
+//! The host as AWS Lambda functions (`provided.al2023`). `main` builds the
+//! expensive things once per cold start (settings, AWS clients, the engine,
+//! the compiled component) and lends them to the runtime loop; `handle` is a
+//! plain async function of the event, so tests call it directly too.
+//!
+//! Roles (`CTA_FUNCTION`):
+//! - `consolidate`: on the schedule or by hand it plans (one job per
+//!   partition with raw files, sent to the job queue, or run inline when no
+//!   queue is configured); on job messages from the queue it consolidates.
+//! - `analyze`: on object-created notifications it reports on consolidated
+//!   logs and rebuilds the day's report from the saved partial states.
+
+mod analyze_job;
+mod component_slot;
+pub mod config;
+mod consolidate_job;
+pub mod events;
+pub mod layout;
+mod plan;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::{Value, json};
+
+use self::component_slot::ComponentSlot;
+use self::config::{LambdaConfig, Role};
+use self::events::{Message, ObjectRef, Trigger};
+use self::layout::{Day, Partition};
+use crate::runtime::{self, Analyzer};
+use crate::storage;
+
+/// Everything an invocation needs, made once per cold start.
+pub struct Services {
+    pub config: LambdaConfig,
+    pub s3: aws_sdk_s3::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    component: ComponentSlot,
+}
+
+impl Services {
+    pub async fn new(config: LambdaConfig) -> Result<Services> {
+        let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let s3 = storage::new_client(None).await;
+        let sqs = aws_sdk_sqs::Client::new(&shared);
+        let engine = runtime::new_engine()?;
+        let component = ComponentSlot::new(engine, config.component.clone(), config.cache_dir.clone(), config.limits);
+        Ok(Services { config, s3, sqs, component })
+    }
+
+    /// The rules configuration, read at every invocation so a change applies at once.
+    async fn rules_config(&self) -> Result<String> {
+        match &self.config.config {
+            None => Ok(String::new()),
+            Some(loc) => {
+                let (bytes, _) = storage::get_bytes(&self.s3, &loc.bucket, &loc.key).await?;
+                String::from_utf8(bytes).with_context(|| format!("{loc} is not UTF-8 text"))
+            }
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_current_span(false)
+        .without_time() // CloudWatch stamps every line itself.
+        .with_target(false)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "the function cannot start");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> Result<()> {
+    let config = LambdaConfig::from_env()?;
+    let services = Arc::new(Services::new(config).await?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let services = services.clone();
+        async move { handle(&services, event.payload).await.map_err(|e| format!("{e:#}")) }
+    }))
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Handles one event; the returned JSON is the invocation's result.
+pub async fn handle(services: &Services, event: Value) -> Result<Value> {
+    let trigger = events::classify(&event)?;
+    let analyzer = services.component.current(&services.s3).await?;
+    let config = services.rules_config().await?;
+    let role = services.config.role;
+    match (role, trigger) {
+        (Role::Consolidate, Trigger::Schedule) => plan(services, &analyzer, &config, Default::default()).await,
+        (Role::Consolidate, Trigger::Manual(request)) => plan(services, &analyzer, &config, request).await,
+        (_, Trigger::Messages(messages)) => messages_batch(services, &analyzer, &config, messages).await,
+        (Role::Analyze, Trigger::Objects(objects)) => analyze_objects(services, &analyzer, &config, &objects).await,
+        (role, trigger) => bail!("the {role:?} function does not handle {trigger:?}"),
+    }
+}
+
+async fn plan(services: &Services, analyzer: &Analyzer, config: &str, request: events::ManualRequest) -> Result<Value> {
+    let c = &services.config;
+    let days = request.days(plan::window(Day::today(), c.window_days))?;
+    let mut partitions = plan::partitions(&services.s3, &c.log_bucket, &c.log_prefix, &days).await?;
+    if !request.accounts.is_empty() {
+        partitions.retain(|p| request.accounts.contains(&p.account));
+    }
+    tracing::info!(partitions = partitions.len(), days = days.len(), "planned");
+    match &c.job_queue_url {
+        Some(queue) => {
+            plan::enqueue(&services.sqs, queue, &partitions).await?;
+            Ok(json!({"planned": partitions.len(), "queued": partitions.len()}))
+        }
+        None => {
+            // No queue (a small deployment, a backfill by hand): run inline.
+            let mut reports = Vec::new();
+            for p in &partitions {
+                reports.push(consolidate(services, analyzer, config, p).await?);
+            }
+            Ok(json!({"planned": partitions.len(), "consolidated": reports}))
+        }
+    }
+}
+
+async fn consolidate(services: &Services, analyzer: &Analyzer, config: &str, p: &Partition) -> Result<Value> {
+    let report = consolidate_job::run(services, analyzer, p, config).await?;
+    for problem in &report.problems {
+        tracing::warn!(input = %problem.input, status = problem.status, reason = %problem.reason, "input not consolidated; left in place");
+    }
+    tracing::info!(
+        account = %report.partition.account,
+        region = %report.partition.region,
+        day = %report.partition.day,
+        raw_files = report.raw_files,
+        records_in = report.records_in,
+        duplicates = report.duplicates,
+        records_out = report.records_out,
+        parts = report.parts.len(),
+        raw_files_deleted = report.raw_files_deleted,
+        problems = report.problems.len(),
+        "consolidated"
+    );
+    Ok(serde_json::to_value(report)?)
+}
+
+async fn analyze_objects(services: &Services, analyzer: &Analyzer, config: &str, objects: &[ObjectRef]) -> Result<Value> {
+    let mut results = Vec::new();
+    for o in objects {
+        let report = analyze_job::run(services, analyzer, &o.bucket, &o.key, config).await?;
+        tracing::info!(object = %report.object, kind = report.kind, events = report.events, failed_inputs = report.failed_inputs, "analyzed");
+        results.push(serde_json::to_value(report)?);
+    }
+    Ok(json!({"analyzed": results}))
+}
+
+/// SQS batches report the messages that failed, so only those are retried
+/// (and after `maxReceiveCount` tries land in the dead-letter queue).
+async fn messages_batch(services: &Services, analyzer: &Analyzer, config: &str, messages: Vec<(String, Message)>) -> Result<Value> {
+    let mut failures = Vec::new();
+    let mut results = Vec::new();
+    for (id, message) in messages {
+        let result = match (services.config.role, message) {
+            (Role::Consolidate, Message::Job(p)) => consolidate(services, analyzer, config, &p).await,
+            (Role::Analyze, Message::Objects(objects)) => analyze_objects(services, analyzer, config, &objects).await,
+            (_, Message::Nothing) => Ok(json!({"ignored": id})),
+            (role, Message::Invalid(why)) => Err(anyhow::anyhow!("the {role:?} function cannot use message {id}: {why}")),
+            (role, other) => Err(anyhow::anyhow!("the {role:?} function does not handle {other:?}")),
+        };
+        match result {
+            Ok(v) => results.push(v),
+            Err(e) => {
+                tracing::error!(message = %id, error = %format!("{e:#}"), "message failed");
+                failures.push(json!({"itemIdentifier": id}));
+            }
+        }
+    }
+    Ok(json!({"batchItemFailures": failures, "results": results}))
+}

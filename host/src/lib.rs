@@ -1,0 +1,13 @@
+//! cloudtrail-analyzer's host: moves bytes between files or S3 and the
+//! sandboxed analyzer component. It knows bytes, objects and schedules;
+//! what a CloudTrail record means is the component's business alone.
+
+pub mod analyze;
+pub mod bindings;
+pub mod cli;
+pub mod consolidate;
+pub mod inputs;
+pub mod lambda;
+pub mod outputs;
+pub mod runtime;
+pub mod storage;

@@ -1,0 +1,286 @@
+//! S3 access: the only module that talks to `aws-sdk-s3`.
+//!
+//! Errors name the object (`s3://bucket/key`) and say what went wrong in
+//! words: a missing bucket or key is reported by its S3 error code, never as
+//! an opaque "service error".
+
+use std::fmt;
+use std::pin::Pin;
+
+use anyhow::{Context, Result, anyhow, bail};
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use tokio::io::AsyncRead;
+use tokio::sync::OnceCell;
+
+pub type Reader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// `s3://bucket/key-or-prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl S3Location {
+    /// Parses `s3://bucket[/key]`; `None` when `uri` is not an S3 URI.
+    pub fn parse(uri: &str) -> Option<Result<S3Location>> {
+        let rest = uri.strip_prefix("s3://")?;
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Some(Err(anyhow!("{uri}: an S3 URI needs a bucket: s3://bucket/key")));
+        }
+        Some(Ok(S3Location {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        }))
+    }
+
+    pub fn child(&self, name: &str) -> S3Location {
+        let key = if self.key.is_empty() || self.key.ends_with('/') {
+            format!("{}{name}", self.key)
+        } else {
+            format!("{}/{name}", self.key)
+        };
+        S3Location {
+            bucket: self.bucket.clone(),
+            key,
+        }
+    }
+}
+
+impl fmt::Display for S3Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub size: u64,
+}
+
+/// An S3 client made on first use, so local runs never load AWS settings.
+pub struct LazyS3 {
+    endpoint: Option<String>,
+    client: OnceCell<Client>,
+}
+
+impl LazyS3 {
+    pub fn new(endpoint: Option<String>) -> LazyS3 {
+        LazyS3 {
+            endpoint,
+            client: OnceCell::new(),
+        }
+    }
+
+    pub fn from_client(client: Client) -> LazyS3 {
+        LazyS3 {
+            endpoint: None,
+            client: OnceCell::new_with(Some(client)),
+        }
+    }
+
+    pub async fn get(&self) -> &Client {
+        self.client
+            .get_or_init(|| async { new_client(self.endpoint.as_deref()).await })
+            .await
+    }
+}
+
+/// The SDK's default credential and region chain; `endpoint` (or
+/// `AWS_ENDPOINT_URL`, which the SDK reads itself) for S3-compatible servers,
+/// which want path-style addressing.
+pub async fn new_client(endpoint: Option<&str>) -> Client {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(url) = endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    let shared = loader.load().await;
+    let custom_endpoint = endpoint.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+    let config = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(custom_endpoint)
+        .build();
+    Client::from_conf(config)
+}
+
+/// Words for an S3 failure, by its error code.
+fn explain<E, R>(
+    err: SdkError<E, R>,
+    what: &str,
+) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    let code = err.code().map(str::to_owned);
+    let message = err.message().map(str::to_owned);
+    match code.as_deref() {
+        Some("NoSuchBucket") => anyhow!("{what}: the bucket does not exist"),
+        Some("NoSuchKey") | Some("NotFound") => anyhow!("{what}: no such object"),
+        Some("AccessDenied") | Some("Forbidden") => {
+            anyhow!("{what}: access denied (check the credentials and the bucket policy)")
+        }
+        Some(code) => anyhow!("{what}: {code}: {}", message.unwrap_or_default()),
+        None => anyhow::Error::new(err).context(what.to_owned()),
+    }
+}
+
+/// Every object under `prefix`, across all pages of the listing.
+pub async fn list(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>> {
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    let mut objects = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| explain(e, &format!("cannot list s3://{bucket}/{prefix}")))?;
+        for object in page.contents() {
+            let Some(key) = object.key() else { continue };
+            // Zero-byte keys ending in '/' are console "folders", not objects.
+            if key.ends_with('/') && object.size() == Some(0) {
+                continue;
+            }
+            objects.push(ObjectInfo {
+                key: key.to_owned(),
+                size: object.size().unwrap_or(0).max(0) as u64,
+            });
+        }
+    }
+    Ok(objects)
+}
+
+/// A streaming reader of one object: its bytes are never held whole.
+pub async fn open(client: &Client, bucket: &str, key: &str) -> Result<Reader> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| explain(e, &format!("cannot read s3://{bucket}/{key}")))?;
+    Ok(Box::pin(out.body.into_async_read()))
+}
+
+/// A whole (small) object, with its ETag.
+pub async fn get_bytes(client: &Client, bucket: &str, key: &str) -> Result<(Vec<u8>, Option<String>)> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| explain(e, &format!("cannot read s3://{bucket}/{key}")))?;
+    let etag = out.e_tag().map(str::to_owned);
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .with_context(|| format!("cannot read s3://{bucket}/{key}"))?
+        .into_bytes()
+        .to_vec();
+    Ok((bytes, etag))
+}
+
+/// The ETag of an object, `None` when it does not exist.
+pub async fn etag(client: &Client, bucket: &str, key: &str) -> Result<Option<String>> {
+    match client.head_object().bucket(bucket).key(key).send().await {
+        Ok(out) => Ok(out.e_tag().map(str::to_owned)),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+        Err(e) => Err(explain(e, &format!("cannot read s3://{bucket}/{key}"))),
+    }
+}
+
+pub async fn put(client: &Client, bucket: &str, key: &str, body: Vec<u8>, media_type: &str) -> Result<()> {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type(media_type)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .map_err(|e| explain(e, &format!("cannot write s3://{bucket}/{key}")))?;
+    Ok(())
+}
+
+/// Deletes `keys`, a thousand per request (the S3 maximum); fails if any
+/// single delete failed.
+pub async fn delete(client: &Client, bucket: &str, keys: &[String]) -> Result<()> {
+    for chunk in keys.chunks(1000) {
+        let objects = chunk
+            .iter()
+            .map(|k| ObjectIdentifier::builder().key(k).build())
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = client
+            .delete_objects()
+            .bucket(bucket)
+            .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build()?)
+            .send()
+            .await
+            .map_err(|e| explain(e, &format!("cannot delete from s3://{bucket}")))?;
+        if let Some(err) = out.errors().first() {
+            bail!(
+                "cannot delete s3://{bucket}/{}: {} {}",
+                err.key().unwrap_or("?"),
+                err.code().unwrap_or("?"),
+                err.message().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_uris() {
+        let loc = S3Location::parse("s3://b/logs/x").unwrap().unwrap();
+        assert_eq!((loc.bucket.as_str(), loc.key.as_str()), ("b", "logs/x"));
+        assert_eq!(S3Location::parse("s3://b").unwrap().unwrap().key, "");
+        assert!(S3Location::parse("s3:///k").unwrap().is_err());
+        assert!(S3Location::parse("/tmp/x").is_none());
+        assert_eq!(loc.child("a.json").key, "logs/x/a.json");
+        let dir = S3Location::parse("s3://b/out/").unwrap().unwrap();
+        assert_eq!(dir.child("a.json").to_string(), "s3://b/out/a.json");
+    }
+}
+
+/// The "folders" right under `prefix` (common prefixes for delimiter `/`),
+/// across all pages: how the pipeline walks the key layout without
+/// scanning the bucket.
+pub async fn list_folders(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .delimiter("/")
+        .into_paginator()
+        .send();
+    let mut folders = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| explain(e, &format!("cannot list s3://{bucket}/{prefix}")))?;
+        folders.extend(page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_owned)));
+    }
+    Ok(folders)
+}
+
+/// Whether any object exists under `prefix` (one small request).
+pub async fn any_object(client: &Client, bucket: &str, prefix: &str) -> Result<bool> {
+    let page = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(|e| explain(e, &format!("cannot list s3://{bucket}/{prefix}")))?;
+    Ok(page.key_count().unwrap_or(0) > 0)
+}

@@ -1,0 +1,12 @@
+//! The host's integration tests, through one harness: each module holds one
+//! concern; `util` builds test components, runs the binary and starts a real
+//! S3-compatible server on 127.0.0.1.
+
+mod tests {
+    pub mod cli;
+    pub mod components;
+    pub mod lambda;
+    pub mod runtime_api;
+    pub mod s3;
+    pub mod util;
+}

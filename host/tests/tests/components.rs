@@ -1,0 +1,106 @@
+//! Swapping rules and containing hostile components.
+
+use std::fs;
+
+use super::util::{self, bin, json, run, text};
+
+#[test]
+fn another_component_is_loaded_from_a_file_without_rebuilding() {
+    let alt = util::test_component("test-alt-rules");
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.json"), b"0123456789").unwrap();
+    let out = dir.path().join("out");
+    let result = run(bin().arg("analyze").arg(dir.path().join("a.json")).arg("--out").arg(&out).arg("--component").arg(&alt));
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let report = json(&fs::read(out.join("alt.json")).unwrap());
+    assert_eq!(report, serde_json::json!({"alt_rules": true, "inputs": 1, "bytes": 10}));
+    assert!(!out.join("insights.json").exists());
+    let info = run(bin().args(["component", "info", "--component"]).arg(&alt));
+    assert!(text(&info.stdout).contains("alt-rules"));
+}
+
+#[tokio::test]
+async fn another_component_is_loaded_from_s3() {
+    let alt = util::test_component("test-alt-rules");
+    let moto = util::moto();
+    let client = moto.client().await;
+    let bucket = util::bucket(&client, "rules").await;
+    util::put(&client, &bucket, "components/alt.wasm", fs::read(&alt).unwrap()).await;
+    util::put(&client, &bucket, "logs/a.json", b"abc".to_vec()).await;
+    let result = run(moto.bin().args([
+        "analyze",
+        &format!("s3://{bucket}/logs/"),
+        "--out",
+        &format!("s3://{bucket}/out"),
+        "--component",
+        &format!("s3://{bucket}/components/alt.wasm"),
+    ]));
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let report = json(&util::get(&client, &bucket, "out/alt.json").await);
+    assert_eq!(report["bytes"], 3);
+}
+
+#[test]
+fn incompatible_and_broken_components_are_refused() {
+    let plain = util::test_component("test-not-analyzer");
+    let result = run(bin().args(["component", "info", "--component"]).arg(&plain));
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = text(&result.stderr);
+    assert!(stderr.contains("is not a cloudtrail-analyzer component for contract 0.1.0"), "{stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.wasm");
+    fs::write(&garbage, b"definitely not wasm").unwrap();
+    let result = run(bin().args(["component", "info", "--component"]).arg(&garbage));
+    assert_eq!(result.status.code(), Some(2));
+    assert!(text(&result.stderr).contains("failed to compile component"), "{}", text(&result.stderr));
+}
+
+fn hostile(input: &str, extra: &[&str]) -> (std::process::Output, serde_json::Value) {
+    let hostile = util::test_component("test-hostile");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(input);
+    fs::write(&file, b"x").unwrap();
+    // The hostile component reports nothing; a file the host must still read.
+    let out = dir.path().join("out");
+    let result = run(bin()
+        .arg("analyze")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .arg("--component")
+        .arg(&hostile)
+        .args(extra)
+        .env("SECRET_TOKEN", "do-not-leak"));
+    (result, serde_json::Value::Null)
+}
+
+#[test]
+fn an_endless_loop_is_stopped_by_the_time_limit() {
+    let (result, _) = hostile("loop", &["--time-limit-secs", "1"]);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("exceeded its time limit of 1 s"), "{stderr}");
+}
+
+#[test]
+fn an_allocation_bomb_is_stopped_by_the_memory_limit() {
+    let (result, _) = hostile("alloc", &["--memory-limit-mb", "64"]);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("exceeded its memory limit of 64 MiB"), "{stderr}");
+}
+
+#[test]
+fn files_environment_and_network_are_denied() {
+    for (input, denied, leaked) in [
+        ("files", "read_dir denied", "listed /"),
+        ("env", "env vars: 0; args: 0", "do-not-leak"),
+        ("socket", "connect denied", "connected"),
+    ] {
+        let (result, _) = hostile(input, &[]);
+        let stderr = text(&result.stderr);
+        assert!(stderr.contains(denied), "{input}: {stderr}");
+        assert!(!stderr.contains(leaked) || input == "socket" && stderr.contains("denied"), "{input}: {stderr}");
+    }
+}

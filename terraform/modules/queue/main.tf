@@ -1,0 +1,60 @@
+locals {
+  # SQS-managed SSE by default; a customer managed key when kms_key_arn is set.
+  sqs_managed_sse_enabled = var.kms_key_arn == null ? true : null
+  kms_data_key_reuse      = var.kms_key_arn == null ? null : var.kms_data_key_reuse_period_seconds
+}
+
+################################################################################
+# Jobs queue (one message per partition) and its dead-letter queue
+################################################################################
+
+resource "aws_sqs_queue" "dlq" {
+  name                              = var.dlq_name
+  message_retention_seconds         = var.dlq_message_retention_seconds
+  sqs_managed_sse_enabled           = local.sqs_managed_sse_enabled
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = local.kms_data_key_reuse
+
+  tags = merge(var.tags, { Name = var.dlq_name })
+}
+
+resource "aws_sqs_queue" "this" {
+  name                              = var.name
+  visibility_timeout_seconds        = var.visibility_timeout_seconds
+  message_retention_seconds         = var.message_retention_seconds
+  receive_wait_time_seconds         = 20
+  sqs_managed_sse_enabled           = local.sqs_managed_sse_enabled
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = local.kms_data_key_reuse
+
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dlq.arn
+    maxReceiveCount     = var.max_receive_count
+  })
+
+  tags = merge(var.tags, { Name = var.name })
+}
+
+# Only the jobs queue may use the DLQ as its dead-letter target.
+resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
+  queue_url = aws_sqs_queue.dlq.id
+
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.this.arn]
+  })
+}
+
+################################################################################
+# Dead-letter queue for failed asynchronous invocations of both functions
+################################################################################
+
+resource "aws_sqs_queue" "async_dlq" {
+  name                              = var.async_dlq_name
+  message_retention_seconds         = var.dlq_message_retention_seconds
+  sqs_managed_sse_enabled           = local.sqs_managed_sse_enabled
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = local.kms_data_key_reuse
+
+  tags = merge(var.tags, { Name = var.async_dlq_name })
+}

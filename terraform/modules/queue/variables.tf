@@ -1,0 +1,100 @@
+variable "name" {
+  description = "Name of the jobs queue (one message per partition to consolidate)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,80}$", var.name))
+    error_message = "name must be 1-80 characters of letters, digits, hyphens and underscores."
+  }
+}
+
+variable "dlq_name" {
+  description = "Name of the jobs dead-letter queue."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,80}$", var.dlq_name))
+    error_message = "dlq_name must be 1-80 characters of letters, digits, hyphens and underscores."
+  }
+}
+
+variable "async_dlq_name" {
+  description = "Name of the dead-letter queue for failed asynchronous Lambda invocations."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,80}$", var.async_dlq_name))
+    error_message = "async_dlq_name must be 1-80 characters of letters, digits, hyphens and underscores."
+  }
+}
+
+variable "visibility_timeout_seconds" {
+  description = "Visibility timeout of the jobs queue; must be at least 6x the consuming function's timeout."
+  type        = number
+
+  validation {
+    condition     = var.visibility_timeout_seconds >= 0 && var.visibility_timeout_seconds <= 43200
+    error_message = "visibility_timeout_seconds must be between 0 and 43200."
+  }
+}
+
+variable "max_receive_count" {
+  description = "Receives before a job message moves to the dead-letter queue."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.max_receive_count >= 1 && var.max_receive_count <= 1000 && floor(var.max_receive_count) == var.max_receive_count
+    error_message = "max_receive_count must be a whole number between 1 and 1000."
+  }
+}
+
+variable "message_retention_seconds" {
+  description = "Retention of job messages."
+  type        = number
+  default     = 345600
+
+  validation {
+    condition     = var.message_retention_seconds >= 60 && var.message_retention_seconds <= 1209600
+    error_message = "message_retention_seconds must be between 60 and 1209600."
+  }
+}
+
+variable "dlq_message_retention_seconds" {
+  description = "Retention of messages in both dead-letter queues."
+  type        = number
+  default     = 1209600
+
+  validation {
+    condition     = var.dlq_message_retention_seconds >= 60 && var.dlq_message_retention_seconds <= 1209600
+    error_message = "dlq_message_retention_seconds must be between 60 and 1209600."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key ARN for queue encryption; null uses SQS-managed SSE."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "kms_data_key_reuse_period_seconds" {
+  description = "Seconds SQS reuses a data key before calling KMS again (only with kms_key_arn)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.kms_data_key_reuse_period_seconds >= 60 && var.kms_data_key_reuse_period_seconds <= 86400
+    error_message = "kms_data_key_reuse_period_seconds must be between 60 and 86400."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource."
+  type        = map(string)
+  default     = {}
+}

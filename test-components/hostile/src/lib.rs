@@ -1,0 +1,104 @@
+//! A component that misbehaves on purpose, chosen by the input's name, so
+//! the host's tests can prove the sandbox holds: `loop` never returns,
+//! `alloc` allocates without end, `files`, `env` and `socket` reach for
+//! what a sandboxed component must not have and report what they got.
+#![cfg(target_arch = "wasm32")]
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "analyzer-host",
+    with: {
+        "wasi:io/error@0.2.12": wasip2::io::error,
+        "wasi:io/poll@0.2.12": wasip2::io::poll,
+        "wasi:io/streams@0.2.12": wasip2::io::streams,
+    },
+});
+
+use cloudtrail::analyzer::types as t;
+use exports::cloudtrail::analyzer::analyzer as wit;
+
+struct Component;
+export!(Component);
+
+impl wit::Guest for Component {
+    type Session = Session;
+    type Consolidator = Session;
+
+    fn info() -> t::ComponentInfo {
+        t::ComponentInfo { name: "hostile".into(), version: "0.0.1".into(), contract: "0.1.0".into(), rules: Vec::new() }
+    }
+}
+
+pub struct Session;
+
+fn misbehave(name: String) -> t::InputOutcome {
+    let detail = match name.as_str() {
+        "loop" => {
+            let mut n = 0u64;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
+        "alloc" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(std::hint::black_box(vec![1u8; 1 << 20]));
+            }
+        }
+        "files" => {
+            let root = std::fs::read_dir("/").map(|_| "listed /".to_string()).unwrap_or_else(|e| format!("read_dir denied: {e}"));
+            let passwd = std::fs::read("/etc/passwd").map(|_| "read /etc/passwd".to_string()).unwrap_or_else(|e| format!("read denied: {e}"));
+            let write = std::fs::write("/tmp/hostile", b"x").map(|_| "wrote /tmp".to_string()).unwrap_or_else(|e| format!("write denied: {e}"));
+            format!("{root}; {passwd}; {write}")
+        }
+        "env" => format!("env vars: {}; args: {}", std::env::vars().count(), std::env::args().count()),
+        "socket" => match std::net::TcpStream::connect("127.0.0.1:9") {
+            Ok(_) => "connected".to_string(),
+            Err(e) => format!("connect denied: {e}"),
+        },
+        other => format!("nothing to do for {other}"),
+    };
+    t::InputOutcome { name, status: t::InputStatus::Failed, events: 0, bytes: 0, detail }
+}
+
+impl wit::GuestSession for Session {
+    fn open(_config: String) -> Result<wit::Session, t::Error> {
+        Ok(wit::Session::new(Session))
+    }
+    fn add_bytes(&self, name: String, _data: Vec<u8>) -> t::InputOutcome {
+        misbehave(name)
+    }
+    fn add_stream(&self, name: String, _data: wit::InputStream) -> t::InputOutcome {
+        misbehave(name)
+    }
+    fn record_failure(&self, _name: String, _reason: String) {}
+    fn export_state(&self) -> Vec<u8> {
+        Vec::new()
+    }
+    fn merge_state(&self, _state: Vec<u8>) -> Result<(), t::Error> {
+        Ok(())
+    }
+    fn finish(&self) -> t::Report {
+        t::Report {
+            summary: t::Summary { inputs: 0, analyzed: 0, skipped: 0, failed: 0, events: 0, findings: 0 },
+            artifacts: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+}
+
+impl wit::GuestConsolidator for Session {
+    fn open(_config: String) -> Result<wit::Consolidator, t::Error> {
+        Ok(wit::Consolidator::new(Session))
+    }
+    fn add_bytes(&self, name: String, _data: Vec<u8>) -> t::InputOutcome {
+        misbehave(name)
+    }
+    fn add_stream(&self, name: String, _data: wit::InputStream) -> t::InputOutcome {
+        misbehave(name)
+    }
+    fn record_failure(&self, _name: String, _reason: String) {}
+    fn finish(&self) -> Result<t::Consolidation, t::Error> {
+        Err(t::Error::Limit("hostile".into()))
+    }
+}
