@@ -3,7 +3,6 @@
 //! messages), a consolidation job from the queue, or a hand-made request.
 
 use anyhow::{Result, bail};
-use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::Value;
@@ -70,16 +69,18 @@ pub fn decode_key(key: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// S3 notification records. Read by hand rather than into `S3Event`, which
+/// insists on fields (times, versions) this function has no use for.
 fn s3_objects(value: &Value) -> Option<Vec<ObjectRef>> {
-    let event: S3Event = serde_json::from_value(value.clone()).ok()?;
-    let objects: Vec<ObjectRef> = event
-        .records
+    let objects: Vec<ObjectRef> = value
+        .get("Records")?
+        .as_array()?
         .iter()
-        .filter(|r| r.event_source.as_deref() == Some("aws:s3"))
+        .filter(|r| r.get("eventSource").and_then(Value::as_str) == Some("aws:s3"))
         .filter_map(|r| {
             Some(ObjectRef {
-                bucket: r.s3.bucket.name.clone()?,
-                key: decode_key(r.s3.object.key.as_deref()?),
+                bucket: r.pointer("/s3/bucket/name")?.as_str()?.to_owned(),
+                key: decode_key(r.pointer("/s3/object/key")?.as_str()?),
             })
         })
         .collect();

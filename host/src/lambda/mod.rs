@@ -69,6 +69,7 @@ pub fn main() -> ExitCode {
         .with_current_span(false)
         .without_time() // CloudWatch stamps every line itself.
         .with_target(false)
+        .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -25,10 +25,16 @@ async fn pipeline(hint: &str, spec: &loggen::Spec) -> Pipeline {
     let out = util::bucket(&client, &format!("{hint}-out")).await;
     let mut expected_events = 0;
     let mut uploads = Vec::new();
+    // Bounded concurrency: a flood of connections makes moto time out.
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
     for file in loggen::generate(spec) {
         expected_events += file.events;
         let (client, logs) = (client.clone(), logs.clone());
-        uploads.push(tokio::spawn(async move { util::put(&client, &logs, &file.key, file.body).await }));
+        let permit = permits.clone().acquire_owned().await.unwrap();
+        uploads.push(tokio::spawn(async move {
+            util::put(&client, &logs, &file.key, file.body).await;
+            drop(permit);
+        }));
     }
     for u in uploads {
         u.await.unwrap();

@@ -11,10 +11,13 @@ async fn lists_more_than_a_thousand_keys_and_writes_artifacts() {
     let bucket = util::bucket(&client, "list").await;
     let body = gzip(LOG);
     let mut puts = Vec::new();
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
     for i in 0..1105 {
         let (client, bucket, body) = (client.clone(), bucket.clone(), body.clone());
+        let permit = permits.clone().acquire_owned().await.unwrap();
         puts.push(tokio::spawn(async move {
             util::put(&client, &bucket, &format!("AWSLogs/1/CloudTrail/us-east-1/2026/11/01/f{i:05}.json.gz"), body).await;
+            drop(permit);
         }));
     }
     for p in puts {

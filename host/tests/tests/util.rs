@@ -49,7 +49,8 @@ pub fn test_component(package: &str) -> PathBuf {
     assert!(status.success(), "building {package} failed");
     let file = package.replace('-', "_");
     let dir = target_dir.join("wasm32-wasip2/release");
-    for candidate in [dir.join(format!("{file}.wasm"))] {
+    // A library is named with underscores, a binary as its package.
+    for candidate in [dir.join(format!("{file}.wasm")), dir.join(format!("{package}.wasm"))] {
         if candidate.exists() {
             return candidate;
         }

@@ -32,7 +32,9 @@ impl wit::Guest for Component {
 pub struct Session;
 
 fn misbehave(name: String) -> t::InputOutcome {
-    let detail = match name.as_str() {
+    // The host names inputs by path: act on the file name.
+    let action = name.rsplit('/').next().unwrap_or_default().to_owned();
+    let detail = match action.as_str() {
         "loop" => {
             let mut n = 0u64;
             loop {
