@@ -30,8 +30,14 @@ fn main() {
         println!("cargo:rerun-if-changed={}", source.display());
     }
     println!("cargo:rerun-if-changed={}", workspace.join("wit").display());
-    println!("cargo:rerun-if-changed={}", workspace.join("analyzer-wasm/Cargo.toml").display());
-    println!("cargo:rustc-env=CTA_GUEST_TARGET_DIR={}", guest_target_dir.display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("analyzer-wasm/Cargo.toml").display()
+    );
+    println!(
+        "cargo:rustc-env=CTA_GUEST_TARGET_DIR={}",
+        guest_target_dir.display()
+    );
     fs::write(
         out_dir.join("gen.rs"),
         format!(
@@ -46,7 +52,14 @@ fn build_guest(workspace: &Path, target_dir: &Path) -> PathBuf {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
-        .args(["build", "--release", "--package", GUEST_PACKAGE, "--target", GUEST_TARGET])
+        .args([
+            "build",
+            "--release",
+            "--package",
+            GUEST_PACKAGE,
+            "--target",
+            GUEST_TARGET,
+        ])
         .arg("--target-dir")
         .arg(target_dir);
     // The outer build's flags are for the host (and, under `cargo lambda`,
@@ -69,7 +82,10 @@ fn build_guest(workspace: &Path, target_dir: &Path) -> PathBuf {
         "building the analyzer component failed (see the compiler output above; is the \
          wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"
     );
-    target_dir.join(GUEST_TARGET).join("release").join("analyzer_wasm.wasm")
+    target_dir
+        .join(GUEST_TARGET)
+        .join("release")
+        .join("analyzer_wasm.wasm")
 }
 
 /// Paths listed in a Makefile-style dep-info file (`target: dep dep …`).

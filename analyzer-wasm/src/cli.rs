@@ -40,7 +40,11 @@ pub fn run(args: &[String], stdout: &mut dyn Write, stderr: &mut dyn Write) -> i
     }
 }
 
-fn run_inner(args: &[String], stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, String> {
+fn run_inner(
+    args: &[String],
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<i32, String> {
     let mut paths = Vec::new();
     let mut config_path = None;
     let mut out_dir = None;
@@ -156,7 +160,11 @@ mod tests {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let code = run(&args, &mut out, &mut err);
-        (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
     }
 
     #[test]
@@ -174,7 +182,11 @@ mod tests {
     fn bad_inputs_are_named_and_the_rest_is_counted() {
         let dir = std::env::temp_dir().join(format!("cta-cli-test-{}", std::process::id()));
         fs::create_dir_all(dir.join("sub")).unwrap();
-        fs::write(dir.join("sub/good.json"), r#"{"Records":[{"eventName":"A"}]}"#).unwrap();
+        fs::write(
+            dir.join("sub/good.json"),
+            r#"{"Records":[{"eventName":"A"}]}"#,
+        )
+        .unwrap();
         fs::write(dir.join("bad.json"), "not json").unwrap();
         let (code, out, err) = run_args(&[dir.to_str().unwrap()]);
         fs::remove_dir_all(&dir).unwrap();

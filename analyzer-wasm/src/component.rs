@@ -19,8 +19,8 @@ wit_bindgen::generate!({
     },
 });
 
-use exports::cloudtrail::analyzer::analyzer as wit;
 use cloudtrail::analyzer::types as t;
+use exports::cloudtrail::analyzer::analyzer as wit;
 
 struct Component;
 
@@ -47,7 +47,6 @@ fn artifact(a: Artifact) -> t::Artifact {
         data: a.data,
     }
 }
-
 
 impl wit::Guest for Component {
     type Session = SessionResource;
@@ -95,7 +94,10 @@ impl wit::GuestSession for SessionResource {
     }
 
     fn merge_state(&self, state: Vec<u8>) -> Result<(), t::Error> {
-        self.0.borrow_mut().merge_state(&state).map_err(t::Error::InvalidState)
+        self.0
+            .borrow_mut()
+            .merge_state(&state)
+            .map_err(t::Error::InvalidState)
     }
 
     fn finish(&self) -> t::Report {
@@ -122,9 +124,9 @@ pub struct ConsolidatorResource(RefCell<Option<Consolidator>>);
 impl ConsolidatorResource {
     fn with<T>(&self, f: impl FnOnce(&mut Consolidator) -> T) -> Result<T, t::Error> {
         let mut inner = self.0.borrow_mut();
-        let c = inner
-            .as_mut()
-            .ok_or_else(|| t::Error::InvalidState("the consolidator has already finished".into()))?;
+        let c = inner.as_mut().ok_or_else(|| {
+            t::Error::InvalidState("the consolidator has already finished".into())
+        })?;
         Ok(f(c))
     }
 
@@ -145,7 +147,9 @@ impl ConsolidatorResource {
 impl wit::GuestConsolidator for ConsolidatorResource {
     fn open(config: String) -> Result<wit::Consolidator, t::Error> {
         let c = Consolidator::open(&config).map_err(t::Error::InvalidConfig)?;
-        Ok(wit::Consolidator::new(ConsolidatorResource(RefCell::new(Some(c)))))
+        Ok(wit::Consolidator::new(ConsolidatorResource(RefCell::new(
+            Some(c),
+        ))))
     }
 
     fn add_bytes(&self, name: String, data: Vec<u8>) -> t::InputOutcome {

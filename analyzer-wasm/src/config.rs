@@ -80,7 +80,9 @@ impl Config {
             return Err("invalid configuration: limits.max_keys must be at least 1".into());
         }
         if l.max_record_bytes < 1024 {
-            return Err("invalid configuration: limits.max_record_bytes must be at least 1024".into());
+            return Err(
+                "invalid configuration: limits.max_record_bytes must be at least 1024".into(),
+            );
         }
         if !(2..=128).contains(&l.max_depth) {
             return Err("invalid configuration: limits.max_depth must be between 2 and 128".into());
@@ -105,7 +107,10 @@ mod tests {
     fn blank_means_defaults() {
         let c = Config::parse("  ").unwrap();
         assert_eq!(c.limits.max_keys, DEFAULT_MAX_KEYS);
-        assert_eq!(Config::parse("{}").unwrap().limits.max_depth, DEFAULT_MAX_DEPTH);
+        assert_eq!(
+            Config::parse("{}").unwrap().limits.max_depth,
+            DEFAULT_MAX_DEPTH
+        );
     }
 
     #[test]
@@ -119,7 +124,10 @@ mod tests {
         assert!(Config::parse(r#"{"limits":{"max_keys":0}}"#).is_err());
         assert!(Config::parse(r#"{"limits":{"max_depth":1000}}"#).is_err());
         assert_eq!(
-            Config::parse(r#"{"limits":{"max_keys":3}}"#).unwrap().limits.max_keys,
+            Config::parse(r#"{"limits":{"max_keys":3}}"#)
+                .unwrap()
+                .limits
+                .max_keys,
             3
         );
     }

@@ -72,7 +72,11 @@ impl Consolidator {
                     let event = Event::parse(raw)?;
                     let time = event.event_time.as_str().unwrap_or("").to_owned();
                     let id = event.event_id.as_str().unwrap_or("").to_owned();
-                    file_records.push(Record { time, id, raw: raw.to_vec() });
+                    file_records.push(Record {
+                        time,
+                        id,
+                        raw: raw.to_vec(),
+                    });
                     Ok(())
                 });
                 (result, counter.bytes())
@@ -84,13 +88,23 @@ impl Consolidator {
             Ok(Contents::Skipped(reason)) => (Status::Skipped, reason),
             Err(reason) => (Status::Failed, reason),
         };
-        let events = if status == Status::Analyzed { file_records.len() as u64 } else { 0 };
+        let events = if status == Status::Analyzed {
+            file_records.len() as u64
+        } else {
+            0
+        };
         if status == Status::Analyzed {
             for record in file_records {
                 self.insert(record);
             }
         }
-        let outcome = InputRecord { name: name.to_owned(), status, events, bytes, detail };
+        let outcome = InputRecord {
+            name: name.to_owned(),
+            status,
+            events,
+            bytes,
+            detail,
+        };
         self.inputs.push(outcome.clone());
         outcome
     }
@@ -138,7 +152,9 @@ impl Consolidator {
         while start < self.records.len() {
             let mut end = start;
             let mut size = 0u64;
-            while end < self.records.len() && (end == start || size + (self.records[end].raw.len() as u64) < max_part) {
+            while end < self.records.len()
+                && (end == start || size + (self.records[end].raw.len() as u64) < max_part)
+            {
                 size += self.records[end].raw.len() as u64 + 1;
                 end += 1;
             }
@@ -174,7 +190,9 @@ impl Consolidator {
 
 /// gzip with no timestamp or name in the header, so equal records give equal bytes.
 fn write_part(records: &[Record]) -> std::io::Result<Vec<u8>> {
-    let mut gz = GzBuilder::new().mtime(0).write(Vec::new(), Compression::default());
+    let mut gz = GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), Compression::default());
     gz.write_all(b"{\"Records\":[")?;
     for (i, r) in records.iter().enumerate() {
         if i > 0 {
@@ -193,7 +211,9 @@ mod tests {
 
     fn records_of(part: &Part) -> Vec<serde_json::Value> {
         let mut text = String::new();
-        GzDecoder::new(&part.artifact.data[..]).read_to_string(&mut text).unwrap();
+        GzDecoder::new(&part.artifact.data[..])
+            .read_to_string(&mut text)
+            .unwrap();
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         doc["Records"].as_array().unwrap().clone()
     }
@@ -212,7 +232,10 @@ mod tests {
         let two = run(b, a);
         assert_eq!((one.records_in, one.duplicates, one.records_out), (4, 1, 3));
         assert_eq!(one.parts[0].artifact.data, two.parts[0].artifact.data);
-        let ids: Vec<_> = records_of(&one.parts[0]).iter().map(|r| r["eventID"].clone()).collect();
+        let ids: Vec<_> = records_of(&one.parts[0])
+            .iter()
+            .map(|r| r["eventID"].clone())
+            .collect();
         assert_eq!(ids, ["3", "1", "2"]);
         assert_eq!(one.first_event_time, "2026-01-01T00:00:00Z");
     }
@@ -220,7 +243,12 @@ mod tests {
     #[test]
     fn parts_are_bounded() {
         let records: Vec<String> = (0..100)
-            .map(|i| format!(r#"{{"eventID":"{i:03}","eventTime":"t{i:03}","pad":"{}"}}"#, "x".repeat(100)))
+            .map(|i| {
+                format!(
+                    r#"{{"eventID":"{i:03}","eventTime":"t{i:03}","pad":"{}"}}"#,
+                    "x".repeat(100)
+                )
+            })
             .collect();
         let log = format!("{{\"Records\":[{}]}}", records.join(","));
         let mut c = Consolidator::open(r#"{"consolidate":{"max_part_bytes":2048}}"#).unwrap();

@@ -65,10 +65,7 @@ pub fn read_events<R: BufRead>(
     on_event: &mut dyn FnMut(&[u8]) -> Result<(), String>,
 ) -> Result<Contents, String> {
     let mut scanner = Scanner::new(reader, limits.max_record_bytes, limits.max_depth);
-    let mut events = Delivery {
-        on_event,
-        count: 0,
-    };
+    let mut events = Delivery { on_event, count: 0 };
     let text = |e: ScanError| e.to_string();
     scanner.skip_bom().map_err(text)?;
     match scanner.peek().map_err(text)? {
@@ -80,10 +77,9 @@ pub fn read_events<R: BufRead>(
             Ok(Contents::Events(Format::EventArray))
         }
         Some(b'{') => read_object_document(&mut scanner, &mut events),
-        Some(b) if b.is_ascii_graphic() => Err(format!(
-            "not JSON: the content starts with '{}'",
-            b as char
-        )),
+        Some(b) if b.is_ascii_graphic() => {
+            Err(format!("not JSON: the content starts with '{}'", b as char))
+        }
         Some(b) => Err(format!("not JSON: the content starts with byte 0x{b:02x}")),
     }
 }
@@ -131,7 +127,10 @@ fn read_array<R: BufRead>(
             }
             Some(b) => {
                 return Err(scanner
-                    .syntax(format!("expected ',' or ']' in a list, found '{}'", b as char))
+                    .syntax(format!(
+                        "expected ',' or ']' in a list, found '{}'",
+                        b as char
+                    ))
                     .to_string());
             }
             None => return Err(scanner.syntax("the input ends inside a list").to_string()),
@@ -201,7 +200,11 @@ fn read_object_document<R: BufRead>(
                 scanner.bump();
                 break;
             }
-            _ => return Err(scanner.syntax("expected ',' or '}' in an object").to_string()),
+            _ => {
+                return Err(scanner
+                    .syntax("expected ',' or '}' in an object")
+                    .to_string());
+            }
         }
     }
     object.push(b'}');
@@ -233,7 +236,10 @@ fn read_object_document<R: BufRead>(
             }
             Some(b) => {
                 return Err(scanner
-                    .syntax(format!("expected another JSON object, found '{}'", b as char))
+                    .syntax(format!(
+                        "expected another JSON object, found '{}'",
+                        b as char
+                    ))
                     .to_string());
             }
         }
@@ -255,7 +261,8 @@ mod tests {
 
     #[test]
     fn cloudtrail_log_with_other_keys_and_bom() {
-        let (c, seen) = read("\u{feff}{\"x\":1, \"Records\": [{\"a\":1}, {\"b\":[2]}], \"y\":{}}").unwrap();
+        let (c, seen) =
+            read("\u{feff}{\"x\":1, \"Records\": [{\"a\":1}, {\"b\":[2]}], \"y\":{}}").unwrap();
         assert_eq!(c, Contents::Events(Format::CloudTrailLog));
         assert_eq!(seen, [r#"{"a":1}"#, r#"{"b":[2]}"#]);
         let (c, seen) = read(r#"{"Records":[]}"#).unwrap();
@@ -273,16 +280,29 @@ mod tests {
         assert_eq!(seen[1], r#"{"eventVersion":"1.08","n":2}"#);
         let lookup = r#"{"Events":[{"EventId":"1","CloudTrailEvent":"{\"eventName\":\"X\"}"}]}"#;
         let (c, seen) = read(lookup).unwrap();
-        assert_eq!((c, seen), (Contents::Events(Format::LookupEvents), vec![r#"{"eventName":"X"}"#.to_string()]));
+        assert_eq!(
+            (c, seen),
+            (
+                Contents::Events(Format::LookupEvents),
+                vec![r#"{"eventName":"X"}"#.to_string()]
+            )
+        );
         let lookup_lines = "{\"CloudTrailEvent\":\"{}\"}\n{\"CloudTrailEvent\":\"{}\"}";
         let (c, seen) = read(lookup_lines).unwrap();
-        assert_eq!((c, seen.len()), (Contents::Events(Format::LookupEventLines), 2));
+        assert_eq!(
+            (c, seen.len()),
+            (Contents::Events(Format::LookupEventLines), 2)
+        );
     }
 
     #[test]
     fn digests_are_skipped() {
-        let digest = r#"{"awsAccountId":"1","digestStartTime":"x","digestEndTime":"y","logFiles":[]}"#;
-        assert_eq!(read(digest).unwrap().0, Contents::Skipped("CloudTrail digest file".into()));
+        let digest =
+            r#"{"awsAccountId":"1","digestStartTime":"x","digestEndTime":"y","logFiles":[]}"#;
+        assert_eq!(
+            read(digest).unwrap().0,
+            Contents::Skipped("CloudTrail digest file".into())
+        );
     }
 
     #[test]
@@ -305,7 +325,11 @@ mod tests {
     #[test]
     fn callback_errors_name_the_record() {
         let err = read_events(&b"[1,2,3]"[..], &Limits::default(), &mut |raw| {
-            if raw == b"2" { Err("bad".into()) } else { Ok(()) }
+            if raw == b"2" {
+                Err("bad".into())
+            } else {
+                Ok(())
+            }
         })
         .unwrap_err();
         assert_eq!(err, "record 2: bad");
@@ -340,6 +364,9 @@ mod trickle_tests {
             Ok(())
         })
         .unwrap();
-        assert_eq!((contents, seen), (Contents::Events(Format::CloudTrailLog), 2));
+        assert_eq!(
+            (contents, seen),
+            (Contents::Events(Format::CloudTrailLog), 2)
+        );
     }
 }

@@ -9,8 +9,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// One scalar field of an event.
@@ -276,7 +276,10 @@ mod tests {
               "sessionContext":{"sessionIssuer":{"userName":"r"}}},
             "resources":[{"type":"AWS::S3::Object"},{"ARN":"x"}],"extra":{"deep":[1,2]}}"#;
         let e = Event::parse(raw).unwrap();
-        assert!(matches!(e.event_name, Field::Str(Cow::Borrowed("GetObject"))));
+        assert!(matches!(
+            e.event_name,
+            Field::Str(Cow::Borrowed("GetObject"))
+        ));
         assert_eq!(e.aws_region, Field::Null);
         assert_eq!(e.aws_region.legacy_key(), "null");
         assert_eq!(e.source_ip, Field::Missing);
@@ -303,7 +306,11 @@ mod tests {
     fn escaped_strings_and_non_objects() {
         let e = Event::parse(br#"{"eventName":"a\"b"}"#).unwrap();
         assert_eq!(e.event_name.as_str(), Some("a\"b"));
-        assert!(Event::parse(b"[1]").unwrap_err().contains("not a JSON object"));
+        assert!(
+            Event::parse(b"[1]")
+                .unwrap_err()
+                .contains("not a JSON object")
+        );
         assert!(Event::parse(b"{\"eventName\":\"\xff\"}").is_err());
     }
 }

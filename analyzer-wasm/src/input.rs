@@ -74,7 +74,10 @@ impl<R: Read> Read for GzipErrors<R> {
 }
 
 /// Wraps `raw` so that reading it yields decompressed JSON bytes.
-pub fn open<'a>(raw: impl Read + 'a, max_input_bytes: u64) -> io::Result<(Box<dyn BufRead + 'a>, ByteCounter)> {
+pub fn open<'a>(
+    raw: impl Read + 'a,
+    max_input_bytes: u64,
+) -> io::Result<(Box<dyn BufRead + 'a>, ByteCounter)> {
     let read = Rc::new(Cell::new(0));
     let counter = ByteCounter { read: read.clone() };
     let mut buffered = BufReader::with_capacity(BUFFER_BYTES, Counting { inner: raw, read });
@@ -89,7 +92,10 @@ pub fn open<'a>(raw: impl Read + 'a, max_input_bytes: u64) -> io::Result<(Box<dy
         remaining: max_input_bytes,
         limit: max_input_bytes,
     };
-    Ok((Box::new(BufReader::with_capacity(BUFFER_BYTES, capped)), counter))
+    Ok((
+        Box::new(BufReader::with_capacity(BUFFER_BYTES, capped)),
+        counter,
+    ))
 }
 
 #[cfg(test)]

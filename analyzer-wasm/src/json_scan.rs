@@ -30,10 +30,9 @@ impl fmt::Display for ScanError {
                 f,
                 "a JSON value at byte {offset} is larger than the {limit}-byte record limit"
             ),
-            ScanError::TooDeep { offset, limit } => write!(
-                f,
-                "JSON nested deeper than {limit} levels at byte {offset}"
-            ),
+            ScanError::TooDeep { offset, limit } => {
+                write!(f, "JSON nested deeper than {limit} levels at byte {offset}")
+            }
         }
     }
 }
@@ -254,7 +253,17 @@ mod tests {
     #[test]
     fn cuts_values_with_tricky_strings() {
         let v = values(r#"{"a":"}\"]"} [1,[2]] "x\\" 12 true null"#);
-        assert_eq!(v, [r#"{"a":"}\"]"}"#, "[1,[2]]", r#""x\\""#, "12", "true", "null"]);
+        assert_eq!(
+            v,
+            [
+                r#"{"a":"}\"]"}"#,
+                "[1,[2]]",
+                r#""x\\""#,
+                "12",
+                "true",
+                "null"
+            ]
+        );
     }
 
     #[test]

@@ -30,7 +30,12 @@ pub struct FindingsExtra {
     pub burst_untracked: u64,
 }
 
-pub fn render(stats: &Stats, summary: &Summary, findings: &[Finding], extra: &FindingsExtra) -> Vec<Artifact> {
+pub fn render(
+    stats: &Stats,
+    summary: &Summary,
+    findings: &[Finding],
+    extra: &FindingsExtra,
+) -> Vec<Artifact> {
     let findings_doc = json!({
         "findings": findings,
         "dropped": extra.dropped,

@@ -60,14 +60,20 @@ impl Session {
         let mut file_findings = Findings::default();
         let read = read_input(raw, &self.config, &mut file_stats, &mut file_findings);
         let (status, detail, bytes) = match read {
-            (Ok(Contents::Events(format)), bytes) => (Status::Analyzed, format.name().to_owned(), bytes),
+            (Ok(Contents::Events(format)), bytes) => {
+                (Status::Analyzed, format.name().to_owned(), bytes)
+            }
             (Ok(Contents::Skipped(reason)), bytes) => (Status::Skipped, reason, bytes),
             (Err(reason), bytes) => (Status::Failed, reason, bytes),
         };
         let record = InputRecord {
             name: name.to_owned(),
             status,
-            events: if status == Status::Analyzed { file_stats.total_events } else { 0 },
+            events: if status == Status::Analyzed {
+                file_stats.total_events
+            } else {
+                0
+            },
             bytes,
             detail,
         };
@@ -107,8 +113,8 @@ impl Session {
             #[serde(default)]
             producer: String,
         }
-        let version: Version = serde_json::from_slice(state)
-            .map_err(|e| format!("not an analyzer state: {e}"))?;
+        let version: Version =
+            serde_json::from_slice(state).map_err(|e| format!("not an analyzer state: {e}"))?;
         if version.state_version != STATE_VERSION {
             return Err(format!(
                 "state version {} from {:?} cannot be merged into version {STATE_VERSION}",
@@ -134,7 +140,9 @@ impl Session {
     }
 
     pub fn finish(&mut self) -> Report {
-        self.stats.inputs.sort_by(|a, b| a.name.cmp(&b.name).then(a.bytes.cmp(&b.bytes)));
+        self.stats
+            .inputs
+            .sort_by(|a, b| a.name.cmp(&b.name).then(a.bytes.cmp(&b.bytes)));
         let findings = self.findings.report(&self.config.rules);
         let mut summary = self.summary();
         summary.findings = findings.len() as u64;
@@ -200,8 +208,14 @@ mod tests {
         let mut b = Session::open("").unwrap();
         b.merge_state(&a.export_state()).unwrap();
         assert_eq!(b.summary().events, 1);
-        let err = b.merge_state(br#"{"state_version":99,"producer":"x"}"#).unwrap_err();
+        let err = b
+            .merge_state(br#"{"state_version":99,"producer":"x"}"#)
+            .unwrap_err();
         assert!(err.contains("version 99"), "{err}");
-        assert!(b.merge_state(b"garbage").unwrap_err().contains("not an analyzer state"));
+        assert!(
+            b.merge_state(b"garbage")
+                .unwrap_err()
+                .contains("not an analyzer state")
+        );
     }
 }

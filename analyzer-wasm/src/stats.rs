@@ -117,7 +117,8 @@ impl Stats {
         d.region_counts.add(e.aws_region.legacy_key(), max_keys);
         d.source_ip_counts.add(e.source_ip.legacy_key(), max_keys);
         d.event_type_counts.add(e.event_type.legacy_key(), max_keys);
-        d.event_category_counts.add(e.event_category.legacy_key(), max_keys);
+        d.event_category_counts
+            .add(e.event_category.legacy_key(), max_keys);
 
         if let Some(service) = e.event_source.as_str() {
             d.service_counts.add(service, max_keys);
@@ -138,7 +139,8 @@ impl Stats {
         if e.is_access_denied() {
             let who = principal.as_deref().unwrap_or("unknown");
             d.access_denied_by_principal.add(who, max_keys);
-            d.access_denied_by_event.add(e.event_name.legacy_key(), max_keys);
+            d.access_denied_by_event
+                .add(e.event_name.legacy_key(), max_keys);
         }
         let read_only = match e.read_only.as_str() {
             Some("true") => "read-only",
@@ -157,7 +159,8 @@ impl Stats {
             d.console_login_counts.add(key, max_keys);
         }
         if e.identity_type_key() == "Root" {
-            d.root_activity_counts.add(e.event_name.legacy_key(), max_keys);
+            d.root_activity_counts
+                .add(e.event_name.legacy_key(), max_keys);
         }
         if let Some(agent) = e.user_agent.as_str() {
             d.user_agent_counts.add(agent, max_keys);
@@ -177,8 +180,10 @@ impl Stats {
 
     pub fn merge(&mut self, other: Stats, max_keys: usize) {
         self.total_events += other.total_events;
-        self.first_event_time = min_option(self.first_event_time.take(), other.first_event_time, true);
-        self.last_event_time = min_option(self.last_event_time.take(), other.last_event_time, false);
+        self.first_event_time =
+            min_option(self.first_event_time.take(), other.first_event_time, true);
+        self.last_event_time =
+            min_option(self.last_event_time.take(), other.last_event_time, false);
         self.dims.merge(other.dims, max_keys);
         self.inputs.extend(other.inputs);
     }
@@ -203,7 +208,12 @@ impl Event<'_> {
         }
         Some(
             Event::nested_str(self.response_elements, "ConsoleLogin").unwrap_or_else(|| {
-                if self.error_code.is_present() { "Failure" } else { "Success" }.to_owned()
+                if self.error_code.is_present() {
+                    "Failure"
+                } else {
+                    "Success"
+                }
+                .to_owned()
             }),
         )
     }
@@ -230,7 +240,10 @@ mod tests {
         let d = &s.dims;
         assert_eq!(d.console_login_counts.get("Success without MFA"), 1);
         assert_eq!(d.root_activity_counts.get("ConsoleLogin"), 1);
-        assert_eq!(d.access_denied_by_principal.get("arn:aws:iam::1:user/bob"), 1);
+        assert_eq!(
+            d.access_denied_by_principal.get("arn:aws:iam::1:user/bob"),
+            1
+        );
         assert_eq!(d.access_denied_by_event.get("GetObject"), 1);
         assert_eq!(d.read_only_counts.get("read-only"), 1);
         assert_eq!(d.read_only_counts.get("mutating"), 1);

@@ -6,12 +6,18 @@ use analyzer_wasm::session::Session;
 
 fn insights(session: &mut Session) -> Vec<u8> {
     let report = session.finish();
-    report.artifacts.into_iter().find(|a| a.name == INSIGHTS_JSON).unwrap().data
+    report
+        .artifacts
+        .into_iter()
+        .find(|a| a.name == INSIGHTS_JSON)
+        .unwrap()
+        .data
 }
 
 fn sample_files() -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> =
-        loggen::generate(&loggen::Spec::small()).map(|f| (f.key, f.body)).collect();
+    let mut files: Vec<(String, Vec<u8>)> = loggen::generate(&loggen::Spec::small())
+        .map(|f| (f.key, f.body))
+        .collect();
     // A broken input belongs in every split too: failures must merge as well.
     files.push(("broken.json".into(), b"{\"Records\": [".to_vec()));
     files
@@ -33,7 +39,8 @@ fn golden_insights_for_the_sample_set() {
         session.add(&name, &body[..]);
     }
     let actual = insights(&mut session);
-    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/small-insights.json");
+    let golden =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/small-insights.json");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&golden, &actual).unwrap();
     }
@@ -67,7 +74,10 @@ fn merging_partial_states_equals_analyzing_together() {
             let state = sessions[(k + round as usize) % parts].export_state();
             merged.merge_state(&state).unwrap();
         }
-        assert!(insights(&mut merged) == expected, "round {round}: merged report differs");
+        assert!(
+            insights(&mut merged) == expected,
+            "round {round}: merged report differs"
+        );
     }
 }
 

@@ -30,13 +30,23 @@ enum Fed {
     Failure { name: String, reason: String },
 }
 
-pub async fn analyze(analyzer: &Analyzer, s3: Arc<LazyS3>, job: Job, on_outcome: OnOutcome) -> Result<Report> {
+pub async fn analyze(
+    analyzer: &Analyzer,
+    s3: Arc<LazyS3>,
+    job: Job,
+    on_outcome: OnOutcome,
+) -> Result<Report> {
     let workers = job.workers.clamp(1, job.inputs.len().max(1));
     let queue = Arc::new(Mutex::new(VecDeque::from(job.inputs)));
     let mut tasks = Vec::new();
     for _ in 0..workers {
-        let (analyzer, s3, queue, config, on_outcome) =
-            (analyzer.clone(), s3.clone(), queue.clone(), job.config.clone(), on_outcome.clone());
+        let (analyzer, s3, queue, config, on_outcome) = (
+            analyzer.clone(),
+            s3.clone(),
+            queue.clone(),
+            job.config.clone(),
+            on_outcome.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             worker(&analyzer, &s3, &queue, &config, &*on_outcome).await
         }));
@@ -71,7 +81,12 @@ async fn fresh(analyzer: &Analyzer, config: &str) -> Result<(Instance, Handle)> 
 }
 
 /// Feeds one input; `Err` only when the component itself failed.
-async fn feed(instance: &mut Instance, session: Handle, s3: &LazyS3, input: &Input) -> Result<InputOutcome> {
+async fn feed(
+    instance: &mut Instance,
+    session: Handle,
+    s3: &LazyS3,
+    input: &Input,
+) -> Result<InputOutcome> {
     let name = input.name();
     match input.open(s3).await {
         Ok(reader) => instance.add_stream(session, &name, reader).await,
@@ -99,7 +114,9 @@ async fn worker(
     let (mut instance, mut session) = fresh(analyzer, config).await?;
     let mut fed: Vec<Fed> = Vec::new();
     loop {
-        let Some(input) = queue.lock().unwrap().pop_front() else { break };
+        let Some(input) = queue.lock().unwrap().pop_front() else {
+            break;
+        };
         match feed(&mut instance, session, s3, &input).await {
             Ok(outcome) => {
                 on_outcome(&outcome);
@@ -108,7 +125,7 @@ async fn worker(
             Err(trap) => {
                 let name = input.name();
                 let reason = format!("{trap:#}");
-                tracing::error!(input = %name, error = %reason, "the component failed on this input; restarting it");
+                tracing::info!(input = %name, error = %reason, "the component failed on this input; restarting it");
                 (instance, session) = fresh(analyzer, config).await?;
                 replay(&mut instance, session, s3, &fed).await?;
                 instance.record_failure(session, &name, &reason).await?;

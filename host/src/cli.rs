@@ -123,9 +123,16 @@ impl RuntimeArgs {
 
     async fn load(&self, s3: &LazyS3) -> Result<Analyzer> {
         let limits = Limits::new(self.memory_limit_mb, self.time_limit_secs)?;
-        let cache_dir = if self.no_cache { None } else { self.cache_dir.clone().or_else(runtime::default_cache_dir) };
+        let cache_dir = if self.no_cache {
+            None
+        } else {
+            self.cache_dir.clone().or_else(runtime::default_cache_dir)
+        };
         let (bytes, origin) = match &self.component {
-            None => (runtime::DEFAULT_COMPONENT.to_vec(), "the embedded default component".to_owned()),
+            None => (
+                runtime::DEFAULT_COMPONENT.to_vec(),
+                "the embedded default component".to_owned(),
+            ),
             Some(source) => (read_source(source, s3).await?, source.clone()),
         };
         let engine = runtime::new_engine()?;
@@ -138,9 +145,13 @@ async fn read_source(source: &str, s3: &LazyS3) -> Result<Vec<u8>> {
     match S3Location::parse(source) {
         Some(loc) => {
             let loc = loc?;
-            Ok(storage::get_bytes(s3.get().await, &loc.bucket, &loc.key).await?.0)
+            Ok(storage::get_bytes(s3.get().await, &loc.bucket, &loc.key)
+                .await?
+                .0)
         }
-        None => tokio::fs::read(source).await.with_context(|| format!("cannot read {source}")),
+        None => tokio::fs::read(source)
+            .await
+            .with_context(|| format!("cannot read {source}")),
     }
 }
 
@@ -148,7 +159,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let logging = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .try_init();
@@ -171,7 +183,15 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Analyze { inputs, out, config, jobs, quiet, verbose, runtime } => {
+        Command::Analyze {
+            inputs,
+            out,
+            config,
+            jobs,
+            quiet,
+            verbose,
+            runtime,
+        } => {
             let s3 = runtime.s3();
             let analyzer = runtime.load(&s3).await?;
             let destination = Destination::parse(&out)?;
@@ -182,8 +202,14 @@ async fn run(cli: Cli) -> Result<u8> {
             };
             let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
             let progress = progress_bar(inputs.len() as u64, quiet);
-            let workers = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let job = Job { inputs, unreadable, config, workers };
+            let workers =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let job = Job {
+                inputs,
+                unreadable,
+                config,
+                workers,
+            };
             // Counted here too: a failure is a failure even if a component's
             // report leaves it out.
             let failures = Arc::new(AtomicU64::new(0));
@@ -204,7 +230,12 @@ async fn run(cli: Cli) -> Result<u8> {
             let failed = s.failed > 0 || failures.load(Ordering::Relaxed) > 0;
             Ok(if failed { EXIT_INPUT_FAILED } else { EXIT_OK })
         }
-        Command::Aggregate { inputs, out, config, runtime } => {
+        Command::Aggregate {
+            inputs,
+            out,
+            config,
+            runtime,
+        } => {
             let s3 = runtime.s3();
             let analyzer = runtime.load(&s3).await?;
             let config = match config {
@@ -212,7 +243,8 @@ async fn run(cli: Cli) -> Result<u8> {
                 None => String::new(),
             };
             let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
-            let result = consolidate::consolidate(&analyzer, &s3, &inputs, &unreadable, &config).await?;
+            let result =
+                consolidate::consolidate(&analyzer, &s3, &inputs, &unreadable, &config).await?;
             for p in &result.problems {
                 report_problem(p, true);
             }
@@ -227,10 +259,15 @@ async fn run(cli: Cli) -> Result<u8> {
             for path in written {
                 println!("{path}");
             }
-            let failed = result.problems.iter().any(|p| p.status == InputStatus::Failed);
+            let failed = result
+                .problems
+                .iter()
+                .any(|p| p.status == InputStatus::Failed);
             Ok(if failed { EXIT_INPUT_FAILED } else { EXIT_OK })
         }
-        Command::Component { command: ComponentCommand::Info { runtime } } => {
+        Command::Component {
+            command: ComponentCommand::Info { runtime },
+        } => {
             let s3 = runtime.s3();
             let analyzer = runtime.load(&s3).await?;
             let info = analyzer.info();
@@ -244,7 +281,9 @@ async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(EXIT_OK)
         }
-        Command::Component { command: ComponentCommand::Export { file } } => {
+        Command::Component {
+            command: ComponentCommand::Export { file },
+        } => {
             tokio::fs::write(&file, runtime::DEFAULT_COMPONENT)
                 .await
                 .with_context(|| format!("cannot write {}", file.display()))?;
@@ -258,7 +297,9 @@ async fn run(cli: Cli) -> Result<u8> {
 fn report_problem(outcome: &InputOutcome, verbose: bool) {
     match outcome.status {
         InputStatus::Failed => eprintln!("error: {}: {}", outcome.name, outcome.detail),
-        InputStatus::Skipped if verbose => eprintln!("skipped: {}: {}", outcome.name, outcome.detail),
+        InputStatus::Skipped if verbose => {
+            eprintln!("skipped: {}: {}", outcome.name, outcome.detail)
+        }
         _ => {}
     }
 }
@@ -270,14 +311,20 @@ fn progress_bar(total: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} inputs, {msg} events [{elapsed}]")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} inputs, {msg} events [{elapsed}]",
+        )
+        .expect("valid template"),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     Some(bar)
 }
 
-fn report_outcome(bar: Option<indicatif::ProgressBar>, failures: Arc<AtomicU64>, verbose: bool) -> OnOutcome {
+fn report_outcome(
+    bar: Option<indicatif::ProgressBar>,
+    failures: Arc<AtomicU64>,
+    verbose: bool,
+) -> OnOutcome {
     let events = AtomicU64::new(0);
     Arc::new(move |outcome: &InputOutcome| {
         let total = events.fetch_add(outcome.events, Ordering::Relaxed) + outcome.events;

@@ -26,11 +26,17 @@ pub async fn consolidate(
             Ok(reader) => {
                 instance.consolidate_stream(handle, &name, reader).await?;
             }
-            Err(e) => instance.consolidate_failure(handle, &name, &format!("{e:#}")).await?,
+            Err(e) => {
+                instance
+                    .consolidate_failure(handle, &name, &format!("{e:#}"))
+                    .await?
+            }
         }
     }
     for u in unreadable {
-        instance.consolidate_failure(handle, &u.name, &u.reason).await?;
+        instance
+            .consolidate_failure(handle, &u.name, &u.reason)
+            .await?;
     }
     instance.finish_consolidation(handle).await
 }
@@ -56,10 +62,20 @@ pub async fn write_parts(result: &Consolidation, out: &str, s3: &LazyS3) -> Resu
             Some(loc) => {
                 let loc = loc?;
                 let body = part.artifact.data.clone();
-                storage::put(s3.get().await, &loc.bucket, &loc.key, body, &part.artifact.media_type).await?;
+                storage::put(
+                    s3.get().await,
+                    &loc.bucket,
+                    &loc.key,
+                    body,
+                    &part.artifact.media_type,
+                )
+                .await?;
             }
             None => {
-                if let Some(parent) = Path::new(&target).parent().filter(|p| !p.as_os_str().is_empty()) {
+                if let Some(parent) = Path::new(&target)
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                {
                     tokio::fs::create_dir_all(parent).await?;
                 }
                 tokio::fs::write(&target, &part.artifact.data)
@@ -79,6 +95,9 @@ mod tests {
     #[test]
     fn part_names() {
         assert_eq!(part_name("day.json.gz", 1, 1), "day.json.gz");
-        assert_eq!(part_name("s3://b/day.json.gz", 2, 3), "s3://b/day.part-00002.json.gz");
+        assert_eq!(
+            part_name("s3://b/day.json.gz", 2, 3),
+            "s3://b/day.part-00002.json.gz"
+        );
     }
 }

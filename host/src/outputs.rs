@@ -48,8 +48,14 @@ impl Destination {
             Destination::S3(loc) => {
                 for a in artifacts {
                     let target = loc.child(safe_name(&a.name)?);
-                    storage::put(s3.get().await, &target.bucket, &target.key, a.data.clone(), &a.media_type)
-                        .await?;
+                    storage::put(
+                        s3.get().await,
+                        &target.bucket,
+                        &target.key,
+                        a.data.clone(),
+                        &a.media_type,
+                    )
+                    .await?;
                     written.push(target.to_string());
                 }
             }
@@ -61,11 +67,11 @@ impl Destination {
 /// Artifact names come from the component: refuse any that would escape
 /// the destination.
 pub fn safe_name(name: &str) -> Result<&str> {
-    let ok = !name.is_empty()
-        && !name.contains(['/', '\\', '\0'])
-        && name != "."
-        && name != "..";
-    anyhow::ensure!(ok, "the component produced an artifact with an unsafe name: {name:?}");
+    let ok = !name.is_empty() && !name.contains(['/', '\\', '\0']) && name != "." && name != "..";
+    anyhow::ensure!(
+        ok,
+        "the component produced an artifact with an unsafe name: {name:?}"
+    );
     Ok(name)
 }
 

@@ -30,7 +30,9 @@ impl S3Location {
         let rest = uri.strip_prefix("s3://")?;
         let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
-            return Some(Err(anyhow!("{uri}: an S3 URI needs a bucket: s3://bucket/key")));
+            return Some(Err(anyhow!(
+                "{uri}: an S3 URI needs a bucket: s3://bucket/key"
+            )));
         }
         Some(Ok(S3Location {
             bucket: bucket.to_owned(),
@@ -108,10 +110,7 @@ pub async fn new_client(endpoint: Option<&str>) -> Client {
 }
 
 /// Words for an S3 failure, by its error code.
-fn explain<E, R>(
-    err: SdkError<E, R>,
-    what: &str,
-) -> anyhow::Error
+fn explain<E, R>(err: SdkError<E, R>, what: &str) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: fmt::Debug + Send + Sync + 'static,
@@ -168,7 +167,11 @@ pub async fn open(client: &Client, bucket: &str, key: &str) -> Result<Reader> {
 }
 
 /// A whole (small) object, with its ETag.
-pub async fn get_bytes(client: &Client, bucket: &str, key: &str) -> Result<(Vec<u8>, Option<String>)> {
+pub async fn get_bytes(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+) -> Result<(Vec<u8>, Option<String>)> {
     let out = client
         .get_object()
         .bucket(bucket)
@@ -196,7 +199,13 @@ pub async fn etag(client: &Client, bucket: &str, key: &str) -> Result<Option<Str
     }
 }
 
-pub async fn put(client: &Client, bucket: &str, key: &str, body: Vec<u8>, media_type: &str) -> Result<()> {
+pub async fn put(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    media_type: &str,
+) -> Result<()> {
     client
         .put_object()
         .bucket(bucket)
@@ -220,7 +229,12 @@ pub async fn delete(client: &Client, bucket: &str, keys: &[String]) -> Result<()
         let out = client
             .delete_objects()
             .bucket(bucket)
-            .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build()?)
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(objects))
+                    .quiet(true)
+                    .build()?,
+            )
             .send()
             .await
             .map_err(|e| explain(e, &format!("cannot delete from s3://{bucket}")))?;
@@ -234,6 +248,42 @@ pub async fn delete(client: &Client, bucket: &str, keys: &[String]) -> Result<()
         }
     }
     Ok(())
+}
+
+/// The "folders" right under `prefix` (common prefixes for delimiter `/`),
+/// across all pages: how the pipeline walks the key layout without
+/// scanning the bucket.
+pub async fn list_folders(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .delimiter("/")
+        .into_paginator()
+        .send();
+    let mut folders = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| explain(e, &format!("cannot list s3://{bucket}/{prefix}")))?;
+        folders.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_owned)),
+        );
+    }
+    Ok(folders)
+}
+
+/// Whether any object exists under `prefix` (one small request).
+pub async fn any_object(client: &Client, bucket: &str, prefix: &str) -> Result<bool> {
+    let page = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(|e| explain(e, &format!("cannot list s3://{bucket}/{prefix}")))?;
+    Ok(page.key_count().unwrap_or(0) > 0)
 }
 
 #[cfg(test)]
@@ -251,36 +301,4 @@ mod tests {
         let dir = S3Location::parse("s3://b/out/").unwrap().unwrap();
         assert_eq!(dir.child("a.json").to_string(), "s3://b/out/a.json");
     }
-}
-
-/// The "folders" right under `prefix` (common prefixes for delimiter `/`),
-/// across all pages: how the pipeline walks the key layout without
-/// scanning the bucket.
-pub async fn list_folders(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .delimiter("/")
-        .into_paginator()
-        .send();
-    let mut folders = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| explain(e, &format!("cannot list s3://{bucket}/{prefix}")))?;
-        folders.extend(page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_owned)));
-    }
-    Ok(folders)
-}
-
-/// Whether any object exists under `prefix` (one small request).
-pub async fn any_object(client: &Client, bucket: &str, prefix: &str) -> Result<bool> {
-    let page = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .max_keys(1)
-        .send()
-        .await
-        .map_err(|e| explain(e, &format!("cannot list s3://{bucket}/{prefix}")))?;
-    Ok(page.key_count().unwrap_or(0) > 0)
 }

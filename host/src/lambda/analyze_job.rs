@@ -22,7 +22,12 @@ pub struct AnalyzeReport {
     pub written: Vec<String>,
 }
 
-async fn write_all(services: &Services, bucket: &str, prefix: &str, artifacts: &[Artifact]) -> Result<Vec<String>> {
+async fn write_all(
+    services: &Services,
+    bucket: &str,
+    prefix: &str,
+    artifacts: &[Artifact],
+) -> Result<Vec<String>> {
     let mut written = Vec::new();
     for a in artifacts {
         let key = format!("{prefix}{}", crate::outputs::safe_name(&a.name)?);
@@ -32,14 +37,34 @@ async fn write_all(services: &Services, bucket: &str, prefix: &str, artifacts: &
     Ok(written)
 }
 
-pub async fn run(services: &Services, analyzer: &Analyzer, bucket: &str, key: &str, config: &str) -> Result<AnalyzeReport> {
+pub async fn run(
+    services: &Services,
+    analyzer: &Analyzer,
+    bucket: &str,
+    key: &str,
+    config: &str,
+) -> Result<AnalyzeReport> {
     let c = &services.config;
     let object = format!("s3://{bucket}/{key}");
-    let Some((partition, part)) = Partition::from_consolidated_key(&c.consolidated_prefix, key) else {
-        let kind = if Partition::from_raw_key(&c.log_prefix, key).is_some() { "raw-log" } else { "ignored" };
-        return Ok(AnalyzeReport { object, kind, events: 0, failed_inputs: 0, written: Vec::new() });
+    let Some((partition, part)) = Partition::from_consolidated_key(&c.consolidated_prefix, key)
+    else {
+        let kind = if Partition::from_raw_key(&c.log_prefix, key).is_some() {
+            "raw-log"
+        } else {
+            "ignored"
+        };
+        return Ok(AnalyzeReport {
+            object,
+            kind,
+            events: 0,
+            failed_inputs: 0,
+            written: Vec::new(),
+        });
     };
-    let out_bucket = c.output_bucket.as_deref().context("CTA_OUTPUT_BUCKET is not set")?;
+    let out_bucket = c
+        .output_bucket
+        .as_deref()
+        .context("CTA_OUTPUT_BUCKET is not set")?;
 
     let mut instance = analyzer.instantiate().await?;
     let session = instance.open_session(config).await?;
@@ -51,10 +76,24 @@ pub async fn run(services: &Services, analyzer: &Analyzer, bucket: &str, key: &s
     let report_prefix = format!("{}{part}/", partition.prefix(&c.output_prefix));
     let mut written = write_all(services, out_bucket, &report_prefix, &report.artifacts).await?;
     let state_key = format!("{report_prefix}state.json");
-    storage::put(&services.s3, out_bucket, &state_key, state.clone(), "application/json").await?;
+    storage::put(
+        &services.s3,
+        out_bucket,
+        &state_key,
+        state.clone(),
+        "application/json",
+    )
+    .await?;
     let day = daily_prefix(&c.output_prefix, partition.day);
     let day_state_key = format!("{day}states/{}.json", partition.flat_name(&part));
-    storage::put(&services.s3, out_bucket, &day_state_key, state, "application/json").await?;
+    storage::put(
+        &services.s3,
+        out_bucket,
+        &day_state_key,
+        state,
+        "application/json",
+    )
+    .await?;
     written.push(format!("s3://{out_bucket}/{day_state_key}"));
 
     written.extend(rebuild_day(services, analyzer, out_bucket, &day, config).await?);
@@ -68,7 +107,13 @@ pub async fn run(services: &Services, analyzer: &Analyzer, bucket: &str, key: &s
 }
 
 /// The day's report: every saved state of the day merged.
-async fn rebuild_day(services: &Services, analyzer: &Analyzer, bucket: &str, day: &str, config: &str) -> Result<Vec<String>> {
+async fn rebuild_day(
+    services: &Services,
+    analyzer: &Analyzer,
+    bucket: &str,
+    day: &str,
+    config: &str,
+) -> Result<Vec<String>> {
     let states = storage::list(&services.s3, bucket, &format!("{day}states/")).await?;
     let mut instance = analyzer.instantiate().await?;
     let session = instance.open_session(config).await?;
@@ -78,7 +123,13 @@ async fn rebuild_day(services: &Services, analyzer: &Analyzer, bucket: &str, day
             // A state from an older component version: report it, keep going.
             let name = format!("s3://{bucket}/{}", state.key);
             tracing::warn!(state = %name, error = %format!("{e:#}"), "cannot merge a saved state");
-            instance.record_failure(session, &name, &format!("cannot merge this saved state: {e:#}")).await?;
+            instance
+                .record_failure(
+                    session,
+                    &name,
+                    &format!("cannot merge this saved state: {e:#}"),
+                )
+                .await?;
         }
     }
     let report = instance.finish(session).await?;

@@ -23,7 +23,12 @@ pub struct ComponentSlot {
 }
 
 impl ComponentSlot {
-    pub fn new(engine: Engine, source: Option<S3Location>, cache_dir: PathBuf, limits: Limits) -> Self {
+    pub fn new(
+        engine: Engine,
+        source: Option<S3Location>,
+        cache_dir: PathBuf,
+        limits: Limits,
+    ) -> Self {
         ComponentSlot {
             engine,
             source,
@@ -34,7 +39,14 @@ impl ComponentSlot {
     }
 
     async fn load(&self, bytes: &[u8], origin: &str) -> Result<Analyzer> {
-        Analyzer::load(&self.engine, bytes, origin, Some(&self.cache_dir), self.limits).await
+        Analyzer::load(
+            &self.engine,
+            bytes,
+            origin,
+            Some(&self.cache_dir),
+            self.limits,
+        )
+        .await
     }
 
     /// The component to use for this invocation.
@@ -42,7 +54,9 @@ impl ComponentSlot {
         let mut current = self.current.lock().await;
         let Some(source) = &self.source else {
             if current.is_none() {
-                let analyzer = self.load(runtime::DEFAULT_COMPONENT, "the embedded default component").await?;
+                let analyzer = self
+                    .load(runtime::DEFAULT_COMPONENT, "the embedded default component")
+                    .await?;
                 *current = Some((None, analyzer));
             }
             return Ok(current.as_ref().expect("loaded above").1.clone());
@@ -54,10 +68,10 @@ impl ComponentSlot {
                 None
             }
         };
-        if let Some((loaded_etag, analyzer)) = current.as_ref() {
-            if etag.is_none() || *loaded_etag == etag {
-                return Ok(analyzer.clone());
-            }
+        if let Some((loaded_etag, analyzer)) = current.as_ref()
+            && (etag.is_none() || *loaded_etag == etag)
+        {
+            return Ok(analyzer.clone());
         }
         let origin = source.to_string();
         let loaded = match storage::get_bytes(s3, &source.bucket, &source.key).await {
@@ -79,7 +93,9 @@ impl ComponentSlot {
                     }
                     None => {
                         tracing::error!(component = %origin, error = %reason, "refusing the component; running the embedded default");
-                        let analyzer = self.load(runtime::DEFAULT_COMPONENT, "the embedded default component").await?;
+                        let analyzer = self
+                            .load(runtime::DEFAULT_COMPONENT, "the embedded default component")
+                            .await?;
                         // Remember the refused ETag so every invocation does not retry it.
                         *current = Some((etag, analyzer.clone()));
                         Ok(analyzer)

@@ -87,7 +87,8 @@ impl LambdaConfig {
         };
         let number = |name: &str, default: u64| -> Result<u64> {
             get(name).map_or(Ok(default), |v| {
-                v.parse().with_context(|| format!("{name} must be a whole number, not `{v}`"))
+                v.parse()
+                    .with_context(|| format!("{name} must be a whole number, not `{v}`"))
             })
         };
         let cleanup = match get("CTA_CLEANUP").as_deref() {
@@ -103,7 +104,8 @@ impl LambdaConfig {
             role,
             log_bucket,
             log_prefix: get("CTA_LOG_PREFIX").unwrap_or_default(),
-            consolidated_prefix: get("CTA_CONSOLIDATED_PREFIX").unwrap_or_else(|| "consolidated/".into()),
+            consolidated_prefix: get("CTA_CONSOLIDATED_PREFIX")
+                .unwrap_or_else(|| "consolidated/".into()),
             output_bucket,
             output_prefix: get("CTA_OUTPUT_PREFIX").unwrap_or_else(|| "reports/".into()),
             job_queue_url: get("CTA_JOB_QUEUE_URL"),
@@ -116,7 +118,8 @@ impl LambdaConfig {
                 number("CTA_TIME_LIMIT_SECS", DEFAULT_TIME_LIMIT_SECS)?,
             )?,
             fault: get("CTA_FAULT"),
-            cache_dir: get("CTA_CACHE_DIR").map_or_else(|| PathBuf::from("/tmp/cloudtrail-analyzer"), PathBuf::from),
+            cache_dir: get("CTA_CACHE_DIR")
+                .map_or_else(|| PathBuf::from("/tmp/cloudtrail-analyzer"), PathBuf::from),
         })
     }
 }
@@ -127,18 +130,34 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<LambdaConfig> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         LambdaConfig::from_lookup(|k| map.get(k).cloned())
     }
 
     #[test]
     fn defaults_and_errors() {
         let c = config(&[("CTA_FUNCTION", "consolidate"), ("CTA_LOG_BUCKET", "logs")]).unwrap();
-        assert_eq!((c.role, c.cleanup, c.window_days), (Role::Consolidate, true, 2));
+        assert_eq!(
+            (c.role, c.cleanup, c.window_days),
+            (Role::Consolidate, true, 2)
+        );
         assert_eq!(c.consolidated_prefix, "consolidated/");
-        assert!(config(&[("CTA_FUNCTION", "analyze"), ("CTA_LOG_BUCKET", "l")]).unwrap_err().to_string().contains("CTA_OUTPUT_BUCKET"));
+        assert!(
+            config(&[("CTA_FUNCTION", "analyze"), ("CTA_LOG_BUCKET", "l")])
+                .unwrap_err()
+                .to_string()
+                .contains("CTA_OUTPUT_BUCKET")
+        );
         assert!(config(&[("CTA_FUNCTION", "x")]).is_err());
-        let err = config(&[("CTA_FUNCTION", "consolidate"), ("CTA_LOG_BUCKET", "l"), ("CTA_CLEANUP", "yes")]).unwrap_err();
+        let err = config(&[
+            ("CTA_FUNCTION", "consolidate"),
+            ("CTA_LOG_BUCKET", "l"),
+            ("CTA_CLEANUP", "yes"),
+        ])
+        .unwrap_err();
         assert!(err.to_string().contains("CTA_CLEANUP"));
     }
 }

@@ -43,28 +43,41 @@ pub struct JobReport {
 }
 
 fn is_part(key: &str) -> bool {
-    key.rsplit('/').next().is_some_and(|name| name.starts_with("part-") && name.ends_with(".json.gz"))
+    key.rsplit('/')
+        .next()
+        .is_some_and(|name| name.starts_with("part-") && name.ends_with(".json.gz"))
 }
 
-pub async fn run(services: &Services, analyzer: &Analyzer, partition: &Partition, config: &str) -> Result<JobReport> {
+pub async fn run(
+    services: &Services,
+    analyzer: &Analyzer,
+    partition: &Partition,
+    config: &str,
+) -> Result<JobReport> {
     let s3 = &services.s3;
     let c = &services.config;
     let bucket = c.log_bucket.as_str();
     let raw = storage::list(s3, bucket, &partition.raw_prefix(&c.log_prefix)).await?;
-    let existing: Vec<String> = storage::list(s3, bucket, &partition.prefix(&c.consolidated_prefix))
-        .await?
-        .into_iter()
-        .map(|o| o.key)
-        .filter(|k| is_part(k))
-        .collect();
+    let existing: Vec<String> =
+        storage::list(s3, bucket, &partition.prefix(&c.consolidated_prefix))
+            .await?
+            .into_iter()
+            .map(|o| o.key)
+            .filter(|k| is_part(k))
+            .collect();
 
     let mut instance = analyzer.instantiate().await?;
     let handle = instance.open_consolidator(config).await?;
     for key in &existing {
         let reader = storage::open(s3, bucket, key).await?;
-        let outcome = instance.consolidate_stream(handle, &format!("s3://{bucket}/{key}"), reader).await?;
+        let outcome = instance
+            .consolidate_stream(handle, &format!("s3://{bucket}/{key}"), reader)
+            .await?;
         if outcome.status != InputStatus::Analyzed {
-            bail!("the consolidated log s3://{bucket}/{key} is unreadable ({}); refusing to overwrite it", outcome.detail);
+            bail!(
+                "the consolidated log s3://{bucket}/{key} is unreadable ({}); refusing to overwrite it",
+                outcome.detail
+            );
         }
     }
     let mut consumed = Vec::new();
@@ -76,14 +89,26 @@ pub async fn run(services: &Services, analyzer: &Analyzer, partition: &Partition
             Err(e) => {
                 let reason = format!("{e:#}");
                 instance.consolidate_failure(handle, &name, &reason).await?;
-                problems.push(Problem { input: name, status: "failed", reason });
+                problems.push(Problem {
+                    input: name,
+                    status: "failed",
+                    reason,
+                });
                 continue;
             }
         };
         match outcome.status {
             InputStatus::Analyzed => consumed.push(object.key.clone()),
-            InputStatus::Skipped => problems.push(Problem { input: name, status: "skipped", reason: outcome.detail }),
-            InputStatus::Failed => problems.push(Problem { input: name, status: "failed", reason: outcome.detail }),
+            InputStatus::Skipped => problems.push(Problem {
+                input: name,
+                status: "skipped",
+                reason: outcome.detail,
+            }),
+            InputStatus::Failed => problems.push(Problem {
+                input: name,
+                status: "failed",
+                reason: outcome.detail,
+            }),
         }
     }
     let result = instance.finish_consolidation(handle).await?;
@@ -106,7 +131,9 @@ pub async fn run(services: &Services, analyzer: &Analyzer, partition: &Partition
     for (key, digest, records) in &written {
         let (body, _) = storage::get_bytes(s3, bucket, key).await?;
         if Sha256::digest(&body) != *digest {
-            bail!("s3://{bucket}/{key} reads back with another checksum than was written; nothing deleted");
+            bail!(
+                "s3://{bucket}/{key} reads back with another checksum than was written; nothing deleted"
+            );
         }
         let outcome = verifier.add_bytes(session, key, &body).await?;
         if outcome.status != InputStatus::Analyzed || outcome.events != *records {
@@ -119,7 +146,11 @@ pub async fn run(services: &Services, analyzer: &Analyzer, partition: &Partition
     }
 
     let new_keys: Vec<&String> = written.iter().map(|(k, _, _)| k).collect();
-    let stale: Vec<String> = existing.iter().filter(|k| !new_keys.contains(k)).cloned().collect();
+    let stale: Vec<String> = existing
+        .iter()
+        .filter(|k| !new_keys.contains(k))
+        .cloned()
+        .collect();
     storage::delete(s3, bucket, &stale).await?;
     let raw_files_deleted = if c.cleanup {
         storage::delete(s3, bucket, &consumed).await?;

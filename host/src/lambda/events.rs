@@ -54,7 +54,11 @@ pub fn decode_key(key: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or(()) {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or(())
+                {
                     Ok(b) => {
                         out.push(b);
                         i += 2;
@@ -177,7 +181,9 @@ impl ManualRequest {
         if !(0..=366).contains(&span) {
             bail!("`from` must not be after `to`, and the range at most 367 days");
         }
-        Ok((0..=span).map(|i| Day::from_unix_days(from.to_unix_days() + i)).collect())
+        Ok((0..=span)
+            .map(|i| Day::from_unix_days(from.to_unix_days() + i))
+            .collect())
     }
 }
 
@@ -196,28 +202,53 @@ mod tests {
     #[test]
     fn classifies_every_trigger() {
         let s3 = json!({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k+1.json.gz"}}}]});
-        assert_eq!(classify(&s3).unwrap(), Trigger::Objects(vec![ObjectRef { bucket: "b".into(), key: "k 1.json.gz".into() }]));
+        assert_eq!(
+            classify(&s3).unwrap(),
+            Trigger::Objects(vec![ObjectRef {
+                bucket: "b".into(),
+                key: "k 1.json.gz".into()
+            }])
+        );
         let schedule = json!({"detail-type":"Scheduled Event","source":"aws.events","detail":{}});
         assert_eq!(classify(&schedule).unwrap(), Trigger::Schedule);
         let eb = json!({"detail-type":"Object Created","source":"aws.s3","detail":{"bucket":{"name":"b"},"object":{"key":"a b"}}});
-        assert_eq!(classify(&eb).unwrap(), Trigger::Objects(vec![ObjectRef { bucket: "b".into(), key: "a b".into() }]));
+        assert_eq!(
+            classify(&eb).unwrap(),
+            Trigger::Objects(vec![ObjectRef {
+                bucket: "b".into(),
+                key: "a b".into()
+            }])
+        );
         let job = json!({"account":"1","region":"r","day":{"year":2026,"month":11,"day":1}});
         let sqs = json!({"Records":[{"eventSource":"aws:sqs","messageId":"m1","body":job.to_string()},
                                     {"eventSource":"aws:sqs","messageId":"m2","body":s3.to_string()},
                                     {"eventSource":"aws:sqs","messageId":"m3","body":"{\"Event\":\"s3:TestEvent\"}"}]});
-        let Trigger::Messages(m) = classify(&sqs).unwrap() else { panic!() };
+        let Trigger::Messages(m) = classify(&sqs).unwrap() else {
+            panic!()
+        };
         assert!(matches!(m[0].1, Message::Job(_)));
         assert!(matches!(m[1].1, Message::Objects(_)));
         assert_eq!(m[2].1, Message::Nothing);
-        assert_eq!(classify(&json!({})).unwrap(), Trigger::Manual(ManualRequest::default()));
+        assert_eq!(
+            classify(&json!({})).unwrap(),
+            Trigger::Manual(ManualRequest::default())
+        );
         assert!(classify(&json!({"form":"typo"})).is_err());
     }
 
     #[test]
     fn manual_ranges() {
-        let r = ManualRequest { from: Some("2026-02-27".into()), to: Some("2026-03-01".into()), accounts: vec![] };
+        let r = ManualRequest {
+            from: Some("2026-02-27".into()),
+            to: Some("2026-03-01".into()),
+            accounts: vec![],
+        };
         assert_eq!(r.days(vec![]).unwrap().len(), 3);
-        let bad = ManualRequest { from: Some("2026-03-02".into()), to: Some("2026-03-01".into()), accounts: vec![] };
+        let bad = ManualRequest {
+            from: Some("2026-03-02".into()),
+            to: Some("2026-03-01".into()),
+            accounts: vec![],
+        };
         assert!(bad.days(vec![]).is_err());
     }
 }

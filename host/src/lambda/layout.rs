@@ -121,11 +121,20 @@ impl Partition {
 
     /// `{prefix}[o-org/]ACCOUNT/REGION/YYYY/MM/DD/`: used for consolidated logs and reports.
     pub fn prefix(&self, prefix: &str) -> String {
-        format!("{prefix}{}{}/{}/{}/", org_path(&self.org), self.account, self.region, self.day.path())
+        format!(
+            "{prefix}{}{}/{}/{}/",
+            org_path(&self.org),
+            self.account,
+            self.region,
+            self.day.path()
+        )
     }
 
     pub fn part_key(&self, consolidated_prefix: &str, number: usize) -> String {
-        format!("{}part-{number:05}.json.gz", self.prefix(consolidated_prefix))
+        format!(
+            "{}part-{number:05}.json.gz",
+            self.prefix(consolidated_prefix)
+        )
     }
 
     /// Reads a raw CloudTrail key; `None` for anything else (digests included).
@@ -149,7 +158,10 @@ impl Partition {
     }
 
     /// Reads a consolidated part's key into its partition and part name.
-    pub fn from_consolidated_key(consolidated_prefix: &str, key: &str) -> Option<(Partition, String)> {
+    pub fn from_consolidated_key(
+        consolidated_prefix: &str,
+        key: &str,
+    ) -> Option<(Partition, String)> {
         let rest = key.strip_prefix(consolidated_prefix)?;
         let parts: Vec<&str> = rest.split('/').collect();
         let (org, p) = match parts.first() {
@@ -172,7 +184,11 @@ impl Partition {
 
     /// A flat name for this partition's part, unique within a day.
     pub fn flat_name(&self, part: &str) -> String {
-        let org = self.org.as_ref().map(|o| format!("{o}_")).unwrap_or_default();
+        let org = self
+            .org
+            .as_ref()
+            .map(|o| format!("{o}_"))
+            .unwrap_or_default();
         format!("{org}{}_{}_{part}", self.account, self.region)
     }
 }
@@ -188,7 +204,14 @@ mod tests {
 
     #[test]
     fn civil_days_round_trip() {
-        assert_eq!(Day::from_unix_days(0), Day { year: 1970, month: 1, day: 1 });
+        assert_eq!(
+            Day::from_unix_days(0),
+            Day {
+                year: 1970,
+                month: 1,
+                day: 1
+            }
+        );
         let d = Day::parse("2024-02-29").unwrap();
         assert_eq!(Day::from_unix_days(d.to_unix_days()), d);
         assert_eq!(d.minus(60).to_string(), "2023-12-31");
@@ -200,15 +223,26 @@ mod tests {
     fn raw_keys_in_both_layouts() {
         let plain = "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/01/111122223333_CloudTrail_eu-west-1_20261101T0000Z_abc.json.gz";
         let p = Partition::from_raw_key("", plain).unwrap();
-        assert_eq!((p.account.as_str(), p.region.as_str(), p.org.clone()), ("111122223333", "eu-west-1", None));
-        assert_eq!(p.raw_prefix(""), "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/01/");
+        assert_eq!(
+            (p.account.as_str(), p.region.as_str(), p.org.clone()),
+            ("111122223333", "eu-west-1", None)
+        );
+        assert_eq!(
+            p.raw_prefix(""),
+            "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/01/"
+        );
         let org = "logs/AWSLogs/o-abc123/111122223333/CloudTrail/us-east-1/2026/11/02/f.json.gz";
         let p = Partition::from_raw_key("logs/", org).unwrap();
         assert_eq!(p.org.as_deref(), Some("o-abc123"));
-        assert_eq!(p.part_key("consolidated/", 1), "consolidated/o-abc123/111122223333/us-east-1/2026/11/02/part-00001.json.gz");
+        assert_eq!(
+            p.part_key("consolidated/", 1),
+            "consolidated/o-abc123/111122223333/us-east-1/2026/11/02/part-00001.json.gz"
+        );
         let digest = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/01/d.json.gz";
         assert!(Partition::from_raw_key("", digest).is_none());
-        let (back, part) = Partition::from_consolidated_key("consolidated/", &p.part_key("consolidated/", 3)).unwrap();
+        let (back, part) =
+            Partition::from_consolidated_key("consolidated/", &p.part_key("consolidated/", 3))
+                .unwrap();
         assert_eq!((back, part.as_str()), (p, "part-00003"));
     }
 }

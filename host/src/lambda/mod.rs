@@ -46,8 +46,18 @@ impl Services {
         let s3 = storage::new_client(None).await;
         let sqs = aws_sdk_sqs::Client::new(&shared);
         let engine = runtime::new_engine()?;
-        let component = ComponentSlot::new(engine, config.component.clone(), config.cache_dir.clone(), config.limits);
-        Ok(Services { config, s3, sqs, component })
+        let component = ComponentSlot::new(
+            engine,
+            config.component.clone(),
+            config.cache_dir.clone(),
+            config.limits,
+        );
+        Ok(Services {
+            config,
+            s3,
+            sqs,
+            component,
+        })
     }
 
     /// The rules configuration, read at every invocation so a change applies at once.
@@ -65,7 +75,9 @@ impl Services {
 pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_current_span(false)
         .without_time() // CloudWatch stamps every line itself.
         .with_target(false)
@@ -92,7 +104,11 @@ async fn serve() -> Result<()> {
     let services = Arc::new(Services::new(config).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let services = services.clone();
-        async move { handle(&services, event.payload).await.map_err(|e| format!("{e:#}")) }
+        async move {
+            handle(&services, event.payload)
+                .await
+                .map_err(|e| format!("{e:#}"))
+        }
     }))
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))
@@ -105,18 +121,32 @@ pub async fn handle(services: &Services, event: Value) -> Result<Value> {
     let config = services.rules_config().await?;
     let role = services.config.role;
     match (role, trigger) {
-        (Role::Consolidate, Trigger::Schedule) => plan(services, &analyzer, &config, Default::default()).await,
-        (Role::Consolidate, Trigger::Manual(request)) => plan(services, &analyzer, &config, request).await,
-        (_, Trigger::Messages(messages)) => messages_batch(services, &analyzer, &config, messages).await,
-        (Role::Analyze, Trigger::Objects(objects)) => analyze_objects(services, &analyzer, &config, &objects).await,
+        (Role::Consolidate, Trigger::Schedule) => {
+            plan(services, &analyzer, &config, Default::default()).await
+        }
+        (Role::Consolidate, Trigger::Manual(request)) => {
+            plan(services, &analyzer, &config, request).await
+        }
+        (_, Trigger::Messages(messages)) => {
+            messages_batch(services, &analyzer, &config, messages).await
+        }
+        (Role::Analyze, Trigger::Objects(objects)) => {
+            analyze_objects(services, &analyzer, &config, &objects).await
+        }
         (role, trigger) => bail!("the {role:?} function does not handle {trigger:?}"),
     }
 }
 
-async fn plan(services: &Services, analyzer: &Analyzer, config: &str, request: events::ManualRequest) -> Result<Value> {
+async fn plan(
+    services: &Services,
+    analyzer: &Analyzer,
+    config: &str,
+    request: events::ManualRequest,
+) -> Result<Value> {
     let c = &services.config;
     let days = request.days(plan::window(Day::today(), c.window_days))?;
-    let mut partitions = plan::partitions(&services.s3, &c.log_bucket, &c.log_prefix, &days).await?;
+    let mut partitions =
+        plan::partitions(&services.s3, &c.log_bucket, &c.log_prefix, &days).await?;
     if !request.accounts.is_empty() {
         partitions.retain(|p| request.accounts.contains(&p.account));
     }
@@ -137,7 +167,12 @@ async fn plan(services: &Services, analyzer: &Analyzer, config: &str, request: e
     }
 }
 
-async fn consolidate(services: &Services, analyzer: &Analyzer, config: &str, p: &Partition) -> Result<Value> {
+async fn consolidate(
+    services: &Services,
+    analyzer: &Analyzer,
+    config: &str,
+    p: &Partition,
+) -> Result<Value> {
     let report = consolidate_job::run(services, analyzer, p, config).await?;
     for problem in &report.problems {
         tracing::warn!(input = %problem.input, status = problem.status, reason = %problem.reason, "input not consolidated; left in place");
@@ -158,7 +193,12 @@ async fn consolidate(services: &Services, analyzer: &Analyzer, config: &str, p: 
     Ok(serde_json::to_value(report)?)
 }
 
-async fn analyze_objects(services: &Services, analyzer: &Analyzer, config: &str, objects: &[ObjectRef]) -> Result<Value> {
+async fn analyze_objects(
+    services: &Services,
+    analyzer: &Analyzer,
+    config: &str,
+    objects: &[ObjectRef],
+) -> Result<Value> {
     let mut results = Vec::new();
     for o in objects {
         let report = analyze_job::run(services, analyzer, &o.bucket, &o.key, config).await?;
@@ -170,16 +210,29 @@ async fn analyze_objects(services: &Services, analyzer: &Analyzer, config: &str,
 
 /// SQS batches report the messages that failed, so only those are retried
 /// (and after `maxReceiveCount` tries land in the dead-letter queue).
-async fn messages_batch(services: &Services, analyzer: &Analyzer, config: &str, messages: Vec<(String, Message)>) -> Result<Value> {
+async fn messages_batch(
+    services: &Services,
+    analyzer: &Analyzer,
+    config: &str,
+    messages: Vec<(String, Message)>,
+) -> Result<Value> {
     let mut failures = Vec::new();
     let mut results = Vec::new();
     for (id, message) in messages {
         let result = match (services.config.role, message) {
-            (Role::Consolidate, Message::Job(p)) => consolidate(services, analyzer, config, &p).await,
-            (Role::Analyze, Message::Objects(objects)) => analyze_objects(services, analyzer, config, &objects).await,
+            (Role::Consolidate, Message::Job(p)) => {
+                consolidate(services, analyzer, config, &p).await
+            }
+            (Role::Analyze, Message::Objects(objects)) => {
+                analyze_objects(services, analyzer, config, &objects).await
+            }
             (_, Message::Nothing) => Ok(json!({"ignored": id})),
-            (role, Message::Invalid(why)) => Err(anyhow::anyhow!("the {role:?} function cannot use message {id}: {why}")),
-            (role, other) => Err(anyhow::anyhow!("the {role:?} function does not handle {other:?}")),
+            (role, Message::Invalid(why)) => Err(anyhow::anyhow!(
+                "the {role:?} function cannot use message {id}: {why}"
+            )),
+            (role, other) => Err(anyhow::anyhow!(
+                "the {role:?} function does not handle {other:?}"
+            )),
         };
         match result {
             Ok(v) => results.push(v),

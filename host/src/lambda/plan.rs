@@ -11,7 +11,11 @@ use super::layout::{Day, Partition};
 use crate::storage;
 
 /// The account folders under `AWSLogs/`, organization trails included.
-async fn account_folders(s3: &Client, bucket: &str, log_prefix: &str) -> Result<Vec<(Option<String>, String)>> {
+async fn account_folders(
+    s3: &Client,
+    bucket: &str,
+    log_prefix: &str,
+) -> Result<Vec<(Option<String>, String)>> {
     let root = format!("{log_prefix}AWSLogs/");
     let mut accounts = Vec::new();
     for folder in storage::list_folders(s3, bucket, &root).await? {
@@ -29,17 +33,39 @@ async fn account_folders(s3: &Client, bucket: &str, log_prefix: &str) -> Result<
 }
 
 /// Every partition of `days` with at least one raw file.
-pub async fn partitions(s3: &Client, bucket: &str, log_prefix: &str, days: &[Day]) -> Result<Vec<Partition>> {
+pub async fn partitions(
+    s3: &Client,
+    bucket: &str,
+    log_prefix: &str,
+    days: &[Day],
+) -> Result<Vec<Partition>> {
     let mut found = Vec::new();
     for (org, account) in account_folders(s3, bucket, log_prefix).await? {
-        let probe = Partition { org: org.clone(), account: account.clone(), region: String::new(), day: days[0] };
+        let probe = Partition {
+            org: org.clone(),
+            account: account.clone(),
+            region: String::new(),
+            day: days[0],
+        };
         // `…/ACCOUNT/CloudTrail/` is the raw prefix with region and day cut off.
         let trail_root = probe.raw_prefix(log_prefix);
-        let trail_root = trail_root.split("/CloudTrail/").next().unwrap_or_default().to_owned() + "/CloudTrail/";
+        let trail_root = trail_root
+            .split("/CloudTrail/")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+            + "/CloudTrail/";
         for region_folder in storage::list_folders(s3, bucket, &trail_root).await? {
-            let region = region_folder[trail_root.len()..].trim_end_matches('/').to_owned();
+            let region = region_folder[trail_root.len()..]
+                .trim_end_matches('/')
+                .to_owned();
             for &day in days {
-                let partition = Partition { org: org.clone(), account: account.clone(), region: region.clone(), day };
+                let partition = Partition {
+                    org: org.clone(),
+                    account: account.clone(),
+                    region: region.clone(),
+                    day,
+                };
                 if storage::any_object(s3, bucket, &partition.raw_prefix(log_prefix)).await? {
                     found.push(partition);
                 }
@@ -52,7 +78,10 @@ pub async fn partitions(s3: &Client, bucket: &str, log_prefix: &str, days: &[Day
 
 /// The days of a window ending today: `window` days, oldest first.
 pub fn window(today: Day, window: u32) -> Vec<Day> {
-    (0..i64::from(window)).rev().map(|back| today.minus(back)).collect()
+    (0..i64::from(window))
+        .rev()
+        .map(|back| today.minus(back))
+        .collect()
 }
 
 /// Sends one job per partition, ten per request (the SQS maximum).
@@ -76,7 +105,11 @@ pub async fn enqueue(sqs: &aws_sdk_sqs::Client, queue_url: &str, jobs: &[Partiti
             .await
             .with_context(|| format!("cannot send jobs to {queue_url}"))?;
         if let Some(failed) = out.failed().first() {
-            anyhow::bail!("the job queue refused a job: {} {}", failed.code(), failed.message().unwrap_or(""));
+            anyhow::bail!(
+                "the job queue refused a job: {} {}",
+                failed.code(),
+                failed.message().unwrap_or("")
+            );
         }
     }
     Ok(())

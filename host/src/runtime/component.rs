@@ -84,8 +84,13 @@ impl Analyzer {
             origin: origin.to_owned(),
         };
         let info = analyzer.instantiate().await?.info().await?;
-        check_contract(&info.contract)
-            .map_err(|e| anyhow!("{origin} ({} {}) is incompatible: {e}", info.name, info.version))?;
+        check_contract(&info.contract).map_err(|e| {
+            anyhow!(
+                "{origin} ({} {}) is incompatible: {e}",
+                info.name,
+                info.version
+            )
+        })?;
         analyzer.info = info;
         Ok(analyzer)
     }
@@ -177,7 +182,11 @@ impl Instance {
     /// Turns a trap into an error that names the limit it hit.
     fn explain(&mut self, e: wasmtime::Error) -> anyhow::Error {
         let stderr = self.stderr();
-        let tail = if stderr.is_empty() { String::new() } else { format!("; its stderr: {stderr}") };
+        let tail = if stderr.is_empty() {
+            String::new()
+        } else {
+            format!("; its stderr: {stderr}")
+        };
         if self.store.data().memory.exceeded {
             return anyhow!(
                 "the component exceeded its memory limit of {} MiB (--memory-limit-mb){tail}",
@@ -195,10 +204,15 @@ impl Instance {
 
     /// What the component wrote to stderr so far (bounded).
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.store.data().stderr.contents()).trim().to_owned()
+        String::from_utf8_lossy(&self.store.data().stderr.contents())
+            .trim()
+            .to_owned()
     }
 
-    fn stream(&mut self, reader: impl AsyncRead + Send + 'static) -> Result<Resource<DynInputStream>> {
+    fn stream(
+        &mut self,
+        reader: impl AsyncRead + Send + 'static,
+    ) -> Result<Resource<DynInputStream>> {
         let stream: DynInputStream = Box::new(AsyncReadStream::new(reader));
         Ok(self.store.data_mut().table.push(stream)?)
     }
@@ -206,7 +220,9 @@ impl Instance {
     pub async fn info(&mut self) -> Result<ComponentInfo> {
         self.arm();
         let api = self.bindings.cloudtrail_analyzer_analyzer();
-        api.call_info(&mut self.store).await.map_err(|e| self.explain(e))
+        api.call_info(&mut self.store)
+            .await
+            .map_err(|e| self.explain(e))
     }
 
     pub async fn open_session(&mut self, config: &str) -> Result<Handle> {
@@ -252,7 +268,9 @@ impl Instance {
     pub async fn export_state(&mut self, h: Handle) -> Result<Vec<u8>> {
         self.arm();
         let api = self.bindings.cloudtrail_analyzer_analyzer().session();
-        api.call_export_state(&mut self.store, h.0).await.map_err(|e| self.explain(e))
+        api.call_export_state(&mut self.store, h.0)
+            .await
+            .map_err(|e| self.explain(e))
     }
 
     pub async fn merge_state(&mut self, h: Handle, state: &[u8]) -> Result<()> {
@@ -267,7 +285,9 @@ impl Instance {
     pub async fn finish(&mut self, h: Handle) -> Result<Report> {
         self.arm();
         let api = self.bindings.cloudtrail_analyzer_analyzer().session();
-        api.call_finish(&mut self.store, h.0).await.map_err(|e| self.explain(e))
+        api.call_finish(&mut self.store, h.0)
+            .await
+            .map_err(|e| self.explain(e))
     }
 
     pub async fn open_consolidator(&mut self, config: &str) -> Result<Handle> {

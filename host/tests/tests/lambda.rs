@@ -39,7 +39,13 @@ async fn pipeline(hint: &str, spec: &loggen::Spec) -> Pipeline {
     for u in uploads {
         u.await.unwrap();
     }
-    Pipeline { client, logs, out, dir: tempfile::tempdir().unwrap(), expected_events }
+    Pipeline {
+        client,
+        logs,
+        out,
+        dir: tempfile::tempdir().unwrap(),
+        expected_events,
+    }
 }
 
 impl Pipeline {
@@ -60,9 +66,19 @@ impl Pipeline {
     async fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
         let client = self.client.clone();
         let mut keys = Vec::new();
-        let mut pages = client.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
+        let mut pages = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
-            keys.extend(page.unwrap().contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+            keys.extend(
+                page.unwrap()
+                    .contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
         }
         keys
     }
@@ -73,17 +89,26 @@ impl Pipeline {
         for key in self.keys(&self.logs, "consolidated/").await {
             let body = util::get(&self.client, &self.logs, &key).await;
             let mut text = String::new();
-            std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(&body[..]), &mut text).unwrap();
+            std::io::Read::read_to_string(
+                &mut flate2::read::MultiGzDecoder::new(&body[..]),
+                &mut text,
+            )
+            .unwrap();
             let doc: Value = serde_json::from_str(&text).unwrap();
             for r in doc["Records"].as_array().unwrap() {
-                *ids.entry(r["eventID"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+                *ids.entry(r["eventID"].as_str().unwrap().to_owned())
+                    .or_insert(0) += 1;
             }
         }
         ids
     }
 
     async fn raw_log_keys(&self) -> Vec<String> {
-        self.keys(&self.logs, "AWSLogs/").await.into_iter().filter(|k| k.contains("/CloudTrail/")).collect()
+        self.keys(&self.logs, "AWSLogs/")
+            .await
+            .into_iter()
+            .filter(|k| k.contains("/CloudTrail/"))
+            .collect()
     }
 }
 
@@ -100,16 +125,28 @@ async fn consolidates_every_partition_verifies_and_cleans_up_then_reruns_idempot
     let p = pipeline("cons", &small_spec()).await;
     let api = RuntimeApi::start().await;
     let _f = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
-    let result = api.invoke(manual_request()).await.expect("the invocation succeeds");
+    let result = api
+        .invoke(manual_request())
+        .await
+        .expect("the invocation succeeds");
     let partitions = result["planned"].as_u64().unwrap();
     assert!(partitions >= 6, "{result}");
     let ids = p.consolidated_ids().await;
     assert_eq!(ids.len() as u64, p.expected_events);
     assert!(ids.values().all(|&n| n == 1), "every event exactly once");
-    assert!(p.raw_log_keys().await.is_empty(), "raw logs are deleted after verification");
+    assert!(
+        p.raw_log_keys().await.is_empty(),
+        "raw logs are deleted after verification"
+    );
     let digests = p.keys(&p.logs, "AWSLogs/").await;
-    assert!(!digests.is_empty() && digests.iter().all(|k| k.contains("CloudTrail-Digest")), "digests stay");
-    assert!(p.keys(&p.logs, "consolidated/o-").await.len() > 0, "the organization layout is kept");
+    assert!(
+        !digests.is_empty() && digests.iter().all(|k| k.contains("CloudTrail-Digest")),
+        "digests stay"
+    );
+    assert!(
+        !p.keys(&p.logs, "consolidated/o-").await.is_empty(),
+        "the organization layout is kept"
+    );
 
     let before: Vec<Vec<u8>> = {
         let mut v = Vec::new();
@@ -118,33 +155,52 @@ async fn consolidates_every_partition_verifies_and_cleans_up_then_reruns_idempot
         }
         v
     };
-    api.invoke(manual_request()).await.expect("a rerun succeeds");
+    api.invoke(manual_request())
+        .await
+        .expect("a rerun succeeds");
     let mut after = Vec::new();
     for k in p.keys(&p.logs, "consolidated/").await {
         after.push(util::get(&p.client, &p.logs, &k).await);
     }
-    assert!(before == after, "a rerun with nothing new writes the same bytes");
+    assert!(
+        before == after,
+        "a rerun with nothing new writes the same bytes"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crash_between_write_and_cleanup_loses_and_duplicates_nothing() {
     let p = pipeline("crash", &small_spec()).await;
     let api = RuntimeApi::start().await;
-    let mut crashing = Function::start(&api, &p.env("consolidate", &[("CTA_FAULT", "exit-after-write".into())]), p.dir.path());
+    let mut crashing = Function::start(
+        &api,
+        &p.env("consolidate", &[("CTA_FAULT", "exit-after-write".into())]),
+        p.dir.path(),
+    );
     let api_ref = &api;
     // The function exits during the invocation, so its answer never comes.
-    let invocation = tokio::time::timeout(Duration::from_secs(120), api_ref.invoke(manual_request()));
+    let invocation =
+        tokio::time::timeout(Duration::from_secs(120), api_ref.invoke(manual_request()));
     tokio::select! {
         _ = invocation => panic!("the faulty function should have died before answering"),
         _ = tokio::time::sleep(Duration::from_secs(1)) => {}
     }
-    assert!(crashing.wait_exit(Duration::from_secs(120)).is_some(), "{}", crashing.logs());
-    assert!(!p.consolidated_ids().await.is_empty(), "the crash came after a write");
+    assert!(
+        crashing.wait_exit(Duration::from_secs(120)).is_some(),
+        "{}",
+        crashing.logs()
+    );
+    assert!(
+        !p.consolidated_ids().await.is_empty(),
+        "the crash came after a write"
+    );
     assert!(!p.raw_log_keys().await.is_empty(), "and before any cleanup");
 
     let api = RuntimeApi::start().await;
     let _f = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
-    api.invoke(manual_request()).await.expect("the rerun succeeds");
+    api.invoke(manual_request())
+        .await
+        .expect("the rerun succeeds");
     let ids = p.consolidated_ids().await;
     assert_eq!(ids.len() as u64, p.expected_events);
     assert!(ids.values().all(|&n| n == 1));
@@ -168,7 +224,9 @@ async fn plans_one_job_per_partition_on_a_real_queue_and_workers_drain_it() {
     // A late file for yesterday.
     let late_key = format!(
         "AWSLogs/{}/CloudTrail/{}/{}/late.json.gz",
-        spec.accounts[0], spec.regions[0], yesterday.path()
+        spec.accounts[0],
+        spec.regions[0],
+        yesterday.path()
     );
     let late = br#"{"Records":[{"eventID":"late-1","eventTime":"2026-01-01T23:59:59Z","eventName":"GetObject"}]}"#;
     util::put(&p.client, &p.logs, &late_key, gzip(late)).await;
@@ -179,22 +237,43 @@ async fn plans_one_job_per_partition_on_a_real_queue_and_workers_drain_it() {
             .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
             .region(aws_sdk_sqs::config::Region::new("us-east-1"))
             .endpoint_url(&moto.endpoint)
-            .credentials_provider(aws_sdk_sqs::config::Credentials::new("testing", "testing", None, None, "tests"))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
             .build(),
     );
-    let queue = sqs.create_queue().queue_name(format!("{}-jobs", p.logs)).send().await.unwrap();
+    let queue = sqs
+        .create_queue()
+        .queue_name(format!("{}-jobs", p.logs))
+        .send()
+        .await
+        .unwrap();
     let queue_url = queue.queue_url().unwrap().to_owned();
 
     let api = RuntimeApi::start().await;
-    let _f = Function::start(&api, &p.env("consolidate", &[("CTA_JOB_QUEUE_URL", queue_url.clone())]), p.dir.path());
+    let _f = Function::start(
+        &api,
+        &p.env("consolidate", &[("CTA_JOB_QUEUE_URL", queue_url.clone())]),
+        p.dir.path(),
+    );
     let schedule = json!({"version":"0","id":"x","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-11-28T00:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/cta"],"detail":{}});
     let planned = api.invoke(schedule).await.unwrap();
-    assert_eq!(planned["queued"], 2 * 2, "two accounts, one region, two days: {planned}");
+    assert_eq!(
+        planned["queued"],
+        2 * 2,
+        "two accounts, one region, two days: {planned}"
+    );
 
     // Drain the queue the way Lambda's event source mapping would.
     let mut jobs = 0;
     loop {
-        let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
+        let received = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
         let messages = received.messages();
         if messages.is_empty() {
             break;
@@ -206,13 +285,22 @@ async fn plans_one_job_per_partition_on_a_real_queue_and_workers_drain_it() {
         let answer = api.invoke(json!({"Records": records})).await.unwrap();
         assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
         for m in messages {
-            sqs.delete_message().queue_url(&queue_url).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+            sqs.delete_message()
+                .queue_url(&queue_url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
             jobs += 1;
         }
     }
     assert_eq!(jobs, 4);
     let ids = p.consolidated_ids().await;
-    assert_eq!(ids.len() as u64, p.expected_events + 1, "every event, and the late one");
+    assert_eq!(
+        ids.len() as u64,
+        p.expected_events + 1,
+        "every event, and the late one"
+    );
     assert!(ids.contains_key("late-1"));
     assert!(p.raw_log_keys().await.is_empty());
 }
@@ -220,15 +308,32 @@ async fn plans_one_job_per_partition_on_a_real_queue_and_workers_drain_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_files_are_named_and_left_in_place() {
     let p = pipeline("bad", &small_spec()).await;
-    let bad_key = format!("AWSLogs/{}/CloudTrail/{}/2026/11/01/broken.json.gz", small_spec().accounts[0], small_spec().regions[0]);
+    let bad_key = format!(
+        "AWSLogs/{}/CloudTrail/{}/2026/11/01/broken.json.gz",
+        small_spec().accounts[0],
+        small_spec().regions[0]
+    );
     let good = gzip(br#"{"Records":[{"eventID":"x"}]}"#);
-    util::put(&p.client, &p.logs, &bad_key, good[..good.len() / 2].to_vec()).await;
+    util::put(
+        &p.client,
+        &p.logs,
+        &bad_key,
+        good[..good.len() / 2].to_vec(),
+    )
+    .await;
     let api = RuntimeApi::start().await;
     let f = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
     let result = api.invoke(manual_request()).await.unwrap();
-    assert!(result.to_string().contains("broken.json.gz"), "the report names it: {result}");
+    assert!(
+        result.to_string().contains("broken.json.gz"),
+        "the report names it: {result}"
+    );
     assert!(f.logs().contains("broken.json.gz"), "the log names it");
-    assert_eq!(p.raw_log_keys().await, vec![bad_key], "only the bad file is left");
+    assert_eq!(
+        p.raw_log_keys().await,
+        vec![bad_key],
+        "only the bad file is left"
+    );
     assert_eq!(p.consolidated_ids().await.len() as u64, p.expected_events);
 }
 
@@ -256,12 +361,29 @@ async fn analyzes_consolidated_logs_into_reports_and_a_day_report_even_when_rede
 
     let mut day_events = 0;
     for day in ["2026/11/01", "2026/11/02"] {
-        let insights = util::json(&util::get(&p.client, &p.out, &format!("reports/daily/{day}/insights.json")).await);
+        let insights = util::json(
+            &util::get(
+                &p.client,
+                &p.out,
+                &format!("reports/daily/{day}/insights.json"),
+            )
+            .await,
+        );
         day_events += insights["total_events"].as_u64().unwrap();
     }
-    assert_eq!(day_events, p.expected_events, "the day reports merge every partition's state");
-    let one = parts[0].trim_start_matches("consolidated/").trim_end_matches(".json.gz");
-    assert!(p.keys(&p.out, &format!("reports/{one}/insights.json")).await.len() == 1);
+    assert_eq!(
+        day_events, p.expected_events,
+        "the day reports merge every partition's state"
+    );
+    let one = parts[0]
+        .trim_start_matches("consolidated/")
+        .trim_end_matches(".json.gz");
+    assert!(
+        p.keys(&p.out, &format!("reports/{one}/insights.json"))
+            .await
+            .len()
+            == 1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -276,16 +398,48 @@ async fn a_broken_component_upload_keeps_the_last_good_one_running() {
     let part = p.keys(&p.logs, "consolidated/").await.remove(0);
     let uri = format!("s3://{}/components/analyzer.wasm", p.out);
     let api = RuntimeApi::start().await;
-    let f = Function::start(&api, &p.env("analyze", &[("CTA_COMPONENT_URI", uri)]), p.dir.path());
+    let f = Function::start(
+        &api,
+        &p.env("analyze", &[("CTA_COMPONENT_URI", uri)]),
+        p.dir.path(),
+    );
     let event = json!({"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":p.logs},"object":{"key":part}}}]});
     api.invoke(event.clone()).await.unwrap();
-    let one = part.trim_start_matches("consolidated/").trim_end_matches(".json.gz");
+    let one = part
+        .trim_start_matches("consolidated/")
+        .trim_end_matches(".json.gz");
     let alt_report = format!("reports/{one}/alt.json");
-    assert_eq!(p.keys(&p.out, &alt_report).await.len(), 1, "the uploaded component ran");
+    assert_eq!(
+        p.keys(&p.out, &alt_report).await.len(),
+        1,
+        "the uploaded component ran"
+    );
 
-    util::put(&p.client, &p.out, "components/analyzer.wasm", b"garbage".to_vec()).await;
-    p.client.delete_object().bucket(&p.out).key(&alt_report).send().await.unwrap();
-    api.invoke(event).await.expect("a broken upload does not break the function");
-    assert_eq!(p.keys(&p.out, &alt_report).await.len(), 1, "the last good component still ran");
-    assert!(f.logs().contains("refusing the new component"), "{}", f.logs());
+    util::put(
+        &p.client,
+        &p.out,
+        "components/analyzer.wasm",
+        b"garbage".to_vec(),
+    )
+    .await;
+    p.client
+        .delete_object()
+        .bucket(&p.out)
+        .key(&alt_report)
+        .send()
+        .await
+        .unwrap();
+    api.invoke(event)
+        .await
+        .expect("a broken upload does not break the function");
+    assert_eq!(
+        p.keys(&p.out, &alt_report).await.len(),
+        1,
+        "the last good component still ran"
+    );
+    assert!(
+        f.logs().contains("refusing the new component"),
+        "{}",
+        f.logs()
+    );
 }

@@ -73,14 +73,26 @@ async fn read_request(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) ->
     Some(Request { method, path, body })
 }
 
-async fn serve_connection(stream: TcpStream, events: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, Value)>>>, pending: Pending) {
+async fn serve_connection(
+    stream: TcpStream,
+    events: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, Value)>>>,
+    pending: Pending,
+) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     while let Some(request) = read_request(&mut reader).await {
-        let response = if request.method == "GET" && request.path.ends_with("/runtime/invocation/next") {
-            let Some((id, event)) = events.lock().await.recv().await else { return };
+        let response = if request.method == "GET"
+            && request.path.ends_with("/runtime/invocation/next")
+        {
+            let Some((id, event)) = events.lock().await.recv().await else {
+                return;
+            };
             let body = event.to_string();
-            let deadline = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 900_000;
+            let deadline = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                + 900_000;
             format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\n\
                  Lambda-Runtime-Deadline-Ms: {deadline}\r\n\
@@ -90,11 +102,19 @@ async fn serve_connection(stream: TcpStream, events: Arc<tokio::sync::Mutex<mpsc
                 body.len()
             )
         } else if request.method == "POST" && request.path.contains("/runtime/invocation/") {
-            let rest = request.path.split("/runtime/invocation/").nth(1).unwrap_or_default();
+            let rest = request
+                .path
+                .split("/runtime/invocation/")
+                .nth(1)
+                .unwrap_or_default();
             let (id, kind) = rest.split_once('/').unwrap_or((rest, ""));
             let value: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
             if let Some(tx) = pending.lock().unwrap().remove(id) {
-                let _ = tx.send(if kind == "response" { Ok(value) } else { Err(value) });
+                let _ = tx.send(if kind == "response" {
+                    Ok(value)
+                } else {
+                    Err(value)
+                });
             }
             "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}".to_owned()
         } else {
@@ -119,12 +139,19 @@ impl RuntimeApi {
                 tokio::spawn(serve_connection(stream, rx.clone(), serve_pending.clone()));
             }
         });
-        RuntimeApi { address, events: tx, pending, counter: Default::default() }
+        RuntimeApi {
+            address,
+            events: tx,
+            pending,
+            counter: Default::default(),
+        }
     }
 
     /// Delivers `event` to the function and waits (bounded) for its answer.
     pub async fn invoke(&self, event: Value) -> Result<Value, Value> {
-        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = format!("req-{n}");
         let (tx, rx) = oneshot::channel();
         self.pending.lock().unwrap().insert(id.clone(), tx);
@@ -158,7 +185,10 @@ impl Function {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        Function { child: cmd.spawn().unwrap(), log }
+        Function {
+            child: cmd.spawn().unwrap(),
+            log,
+        }
     }
 
     pub fn logs(&self) -> String {
@@ -193,4 +223,3 @@ fn rand_suffix() -> u64 {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
-

@@ -16,16 +16,25 @@ async fn lists_more_than_a_thousand_keys_and_writes_artifacts() {
         let (client, bucket, body) = (client.clone(), bucket.clone(), body.clone());
         let permit = permits.clone().acquire_owned().await.unwrap();
         puts.push(tokio::spawn(async move {
-            util::put(&client, &bucket, &format!("AWSLogs/1/CloudTrail/us-east-1/2026/11/01/f{i:05}.json.gz"), body).await;
+            util::put(
+                &client,
+                &bucket,
+                &format!("AWSLogs/1/CloudTrail/us-east-1/2026/11/01/f{i:05}.json.gz"),
+                body,
+            )
+            .await;
             drop(permit);
         }));
     }
     for p in puts {
         p.await.unwrap();
     }
-    let result = run(moto
-        .bin()
-        .args(["analyze", &format!("s3://{bucket}/AWSLogs/"), "--out", &format!("s3://{bucket}/reports/run1")]));
+    let result = run(moto.bin().args([
+        "analyze",
+        &format!("s3://{bucket}/AWSLogs/"),
+        "--out",
+        &format!("s3://{bucket}/reports/run1"),
+    ]));
     assert!(result.status.success(), "{}", text(&result.stderr));
     assert!(text(&result.stdout).contains(&format!("s3://{bucket}/reports/run1/insights.json")));
     let insights = json(&util::get(&client, &bucket, "reports/run1/insights.json").await);
@@ -39,7 +48,10 @@ async fn streams_a_large_object() {
     let client = moto.client().await;
     let bucket = util::bucket(&client, "large").await;
     // ~60 MB of JSON, far larger than the 32 MiB the component may use.
-    let record = format!(r#"{{"eventName":"PutObject","eventID":"{{}}","requestParameters":{{"pad":"{}"}}}}"#, "x".repeat(500));
+    let record = format!(
+        r#"{{"eventName":"PutObject","eventID":"{{}}","requestParameters":{{"pad":"{}"}}}}"#,
+        "x".repeat(500)
+    );
     let n = 120_000;
     let mut log = b"{\"Records\":[".to_vec();
     for i in 0..n {
@@ -81,17 +93,37 @@ async fn missing_bucket_or_key_is_a_clear_error() {
     ]));
     assert_eq!(result.status.code(), Some(1));
     let stderr = text(&result.stderr);
-    assert!(stderr.contains("s3://no-such-bucket-cta/x") && stderr.contains("bucket does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("s3://no-such-bucket-cta/x") && stderr.contains("bucket does not exist"),
+        "{stderr}"
+    );
     let insights = json(&std::fs::read(dir.path().join("insights.json")).unwrap());
     assert_eq!(insights["total_events"], 1);
 
-    let result = run(moto.bin().args(["aggregate", &format!("s3://{bucket}/nope.json"), "--out", dir.path().join("x.json.gz").to_str().unwrap()]));
+    let result = run(moto.bin().args([
+        "aggregate",
+        &format!("s3://{bucket}/nope.json"),
+        "--out",
+        dir.path().join("x.json.gz").to_str().unwrap(),
+    ]));
     let stderr = text(&result.stderr);
-    assert!(stderr.contains("no objects under this prefix") || stderr.contains("no such object"), "{stderr}");
+    assert!(
+        stderr.contains("no objects under this prefix") || stderr.contains("no such object"),
+        "{stderr}"
+    );
 
-    let result = run(moto.bin().args(["component", "info", "--component", &format!("s3://{bucket}/missing.wasm")]));
+    let result = run(moto.bin().args([
+        "component",
+        "info",
+        "--component",
+        &format!("s3://{bucket}/missing.wasm"),
+    ]));
     assert_eq!(result.status.code(), Some(2));
-    assert!(text(&result.stderr).contains("no such object"), "{}", text(&result.stderr));
+    assert!(
+        text(&result.stderr).contains("no such object"),
+        "{}",
+        text(&result.stderr)
+    );
 }
 
 #[tokio::test]
@@ -101,7 +133,12 @@ async fn aggregates_into_s3() {
     let bucket = util::bucket(&client, "agg").await;
     util::put(&client, &bucket, "in/a.json.gz", gzip(LOG)).await;
     util::put(&client, &bucket, "in/b.json", LOG.to_vec()).await;
-    let result = run(moto.bin().args(["aggregate", &format!("s3://{bucket}/in/"), "--out", &format!("s3://{bucket}/out/day.json.gz")]));
+    let result = run(moto.bin().args([
+        "aggregate",
+        &format!("s3://{bucket}/in/"),
+        "--out",
+        &format!("s3://{bucket}/out/day.json.gz"),
+    ]));
     assert!(result.status.success(), "{}", text(&result.stderr));
     assert!(text(&result.stderr).contains("2 records in, 1 duplicates removed, 1 records out"));
     let body = util::get(&client, &bucket, "out/day.json.gz").await;

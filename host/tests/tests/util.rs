@@ -19,12 +19,13 @@ pub fn bin() -> Command {
 /// One compile cache for the whole test run.
 pub fn cache_dir() -> PathBuf {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path().to_owned()
+    DIR.get_or_init(|| tempfile::tempdir().unwrap())
+        .path()
+        .to_owned()
 }
 
 pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run cloudtrail-analyzer");
-    out
+    cmd.output().expect("run cloudtrail-analyzer")
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -40,7 +41,15 @@ pub fn test_component(package: &str) -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let status = Command::new(env!("CARGO"))
         .current_dir(workspace)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "-p", package, "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "-p",
+            package,
+            "--target-dir",
+        ])
         .arg(&target_dir)
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
@@ -50,7 +59,10 @@ pub fn test_component(package: &str) -> PathBuf {
     let file = package.replace('-', "_");
     let dir = target_dir.join("wasm32-wasip2/release");
     // A library is named with underscores, a binary as its package.
-    for candidate in [dir.join(format!("{file}.wasm")), dir.join(format!("{package}.wasm"))] {
+    for candidate in [
+        dir.join(format!("{file}.wasm")),
+        dir.join(format!("{package}.wasm")),
+    ] {
         if candidate.exists() {
             return candidate;
         }
@@ -82,9 +94,16 @@ pub fn moto() -> &'static Moto {
     MOTO.get_or_init(|| {
         if let Ok(endpoint) = std::env::var("CTA_TEST_S3_ENDPOINT") {
             let _watchdog = Command::new("true").spawn().unwrap();
-            return Moto { endpoint, _watchdog };
+            return Moto {
+                endpoint,
+                _watchdog,
+            };
         }
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let script = format!(
             "import subprocess, sys\n\
              p = subprocess.Popen(['moto_server', '-H', '127.0.0.1', '-p', '{port}'],\n\
@@ -100,14 +119,22 @@ pub fn moto() -> &'static Moto {
             .spawn()
             .expect("python3 is needed to run moto_server (pip install 'moto[server]')");
         let mut line = String::new();
-        BufReader::new(watchdog.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(watchdog.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let endpoint = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start on port {port}: is it installed?");
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not start on port {port}: is it installed?"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Moto { endpoint, _watchdog: watchdog }
+        Moto {
+            endpoint,
+            _watchdog: watchdog,
+        }
     })
 }
 
@@ -157,7 +184,13 @@ pub async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec
 }
 
 pub async fn get(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
-    let out = client.get_object().bucket(bucket).key(key).send().await.unwrap();
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
     out.body.collect().await.unwrap().into_bytes().to_vec()
 }
 

@@ -31,7 +31,11 @@ impl wit::Guest for Component {
             name: "alt-rules".into(),
             version: "9.9.9".into(),
             contract: "0.1.0".into(),
-            rules: vec![t::Rule { id: "ALT.1".into(), title: "bytes per input".into(), severity: "info".into() }],
+            rules: vec![t::Rule {
+                id: "ALT.1".into(),
+                title: "bytes per input".into(),
+                severity: "info".into(),
+            }],
         }
     }
 }
@@ -44,12 +48,20 @@ impl Session {
         let mut s = self.0.borrow_mut();
         s.0 += 1;
         s.1 += bytes;
-        t::InputOutcome { name, status: t::InputStatus::Analyzed, events: 0, bytes, detail: "alt".into() }
+        t::InputOutcome {
+            name,
+            status: t::InputStatus::Analyzed,
+            events: 0,
+            bytes,
+            detail: "alt".into(),
+        }
     }
 
     fn report(&self) -> Vec<u8> {
         let s = self.0.borrow();
-        serde_json::json!({"alt_rules": true, "inputs": s.0, "bytes": s.1}).to_string().into_bytes()
+        serde_json::json!({"alt_rules": true, "inputs": s.0, "bytes": s.1})
+            .to_string()
+            .into_bytes()
     }
 }
 
@@ -81,8 +93,19 @@ impl wit::GuestSession for Session {
     fn finish(&self) -> t::Report {
         let s = *self.0.borrow();
         t::Report {
-            summary: t::Summary { inputs: s.0, analyzed: s.0, skipped: 0, failed: 0, events: 0, findings: 0 },
-            artifacts: vec![t::Artifact { name: "alt.json".into(), media_type: "application/json".into(), data: self.report() }],
+            summary: t::Summary {
+                inputs: s.0,
+                analyzed: s.0,
+                skipped: 0,
+                failed: 0,
+                events: 0,
+                findings: 0,
+            },
+            artifacts: vec![t::Artifact {
+                name: "alt.json".into(),
+                media_type: "application/json".into(),
+                data: self.report(),
+            }],
             problems: Vec::new(),
         }
     }
@@ -90,7 +113,9 @@ impl wit::GuestSession for Session {
 
 impl wit::GuestConsolidator for Session {
     fn open(_config: String) -> Result<wit::Consolidator, t::Error> {
-        Err(t::Error::InvalidConfig("alt-rules does not consolidate".into()))
+        Err(t::Error::InvalidConfig(
+            "alt-rules does not consolidate".into(),
+        ))
     }
     fn add_bytes(&self, name: String, data: Vec<u8>) -> t::InputOutcome {
         self.count(name, data.len() as u64)
@@ -100,6 +125,8 @@ impl wit::GuestConsolidator for Session {
     }
     fn record_failure(&self, _name: String, _reason: String) {}
     fn finish(&self) -> Result<t::Consolidation, t::Error> {
-        Err(t::Error::InvalidConfig("alt-rules does not consolidate".into()))
+        Err(t::Error::InvalidConfig(
+            "alt-rules does not consolidate".into(),
+        ))
     }
 }

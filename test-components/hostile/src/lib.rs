@@ -25,7 +25,12 @@ impl wit::Guest for Component {
     type Consolidator = Session;
 
     fn info() -> t::ComponentInfo {
-        t::ComponentInfo { name: "hostile".into(), version: "0.0.1".into(), contract: "0.1.0".into(), rules: Vec::new() }
+        t::ComponentInfo {
+            name: "hostile".into(),
+            version: "0.0.1".into(),
+            contract: "0.1.0".into(),
+            rules: Vec::new(),
+        }
     }
 }
 
@@ -48,19 +53,35 @@ fn misbehave(name: String) -> t::InputOutcome {
             }
         }
         "files" => {
-            let root = std::fs::read_dir("/").map(|_| "listed /".to_string()).unwrap_or_else(|e| format!("read_dir denied: {e}"));
-            let passwd = std::fs::read("/etc/passwd").map(|_| "read /etc/passwd".to_string()).unwrap_or_else(|e| format!("read denied: {e}"));
-            let write = std::fs::write("/tmp/hostile", b"x").map(|_| "wrote /tmp".to_string()).unwrap_or_else(|e| format!("write denied: {e}"));
+            let root = std::fs::read_dir("/")
+                .map(|_| "listed /".to_string())
+                .unwrap_or_else(|e| format!("read_dir denied: {e}"));
+            let passwd = std::fs::read("/etc/passwd")
+                .map(|_| "read /etc/passwd".to_string())
+                .unwrap_or_else(|e| format!("read denied: {e}"));
+            let write = std::fs::write("/tmp/hostile", b"x")
+                .map(|_| "wrote /tmp".to_string())
+                .unwrap_or_else(|e| format!("write denied: {e}"));
             format!("{root}; {passwd}; {write}")
         }
-        "env" => format!("env vars: {}; args: {}", std::env::vars().count(), std::env::args().count()),
+        "env" => format!(
+            "env vars: {}; args: {}",
+            std::env::vars().count(),
+            std::env::args().count()
+        ),
         "socket" => match std::net::TcpStream::connect("127.0.0.1:9") {
             Ok(_) => "connected".to_string(),
             Err(e) => format!("connect denied: {e}"),
         },
         other => format!("nothing to do for {other}"),
     };
-    t::InputOutcome { name, status: t::InputStatus::Failed, events: 0, bytes: 0, detail }
+    t::InputOutcome {
+        name,
+        status: t::InputStatus::Failed,
+        events: 0,
+        bytes: 0,
+        detail,
+    }
 }
 
 impl wit::GuestSession for Session {
@@ -82,7 +103,14 @@ impl wit::GuestSession for Session {
     }
     fn finish(&self) -> t::Report {
         t::Report {
-            summary: t::Summary { inputs: 0, analyzed: 0, skipped: 0, failed: 0, events: 0, findings: 0 },
+            summary: t::Summary {
+                inputs: 0,
+                analyzed: 0,
+                skipped: 0,
+                failed: 0,
+                events: 0,
+                findings: 0,
+            },
             artifacts: Vec::new(),
             problems: Vec::new(),
         }
