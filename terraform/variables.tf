@@ -223,7 +223,7 @@ variable "code_signing_config_arn" {
 ################################################################################
 
 variable "consolidate_memory_size" {
-  description = "Memory (MB) of the consolidate function (also CTA_MEMORY_LIMIT_MB)."
+  description = "Memory (MB) of the consolidate function; CTA_MEMORY_LIMIT_MB (the component's cap) is this minus 256, at least 128."
   type        = number
   default     = 2048
 
@@ -256,7 +256,7 @@ variable "consolidate_reserved_concurrency" {
 }
 
 variable "analyze_memory_size" {
-  description = "Memory (MB) of the analyze function (also CTA_MEMORY_LIMIT_MB)."
+  description = "Memory (MB) of the analyze function; CTA_MEMORY_LIMIT_MB (the component's cap) is this minus 256, at least 128."
   type        = number
   default     = 1024
 

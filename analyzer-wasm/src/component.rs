@@ -114,6 +114,15 @@ impl wit::GuestSession for SessionResource {
             },
             artifacts: report.artifacts.into_iter().map(artifact).collect(),
             problems: report.problems.into_iter().map(outcome).collect(),
+            alerts: report
+                .alerts
+                .into_iter()
+                .map(|a| t::Alert {
+                    key: a.key,
+                    subject: a.subject,
+                    body: a.body,
+                })
+                .collect(),
         }
     }
 }

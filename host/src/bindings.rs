@@ -13,8 +13,8 @@ wasmtime::component::bindgen!({
 });
 
 pub use cloudtrail::analyzer::types::{
-    Artifact, ComponentInfo, Consolidation, Error as ContractError, InputOutcome, InputStatus,
-    Report, Summary,
+    Alert, Artifact, ComponentInfo, Consolidation, Error as ContractError, InputOutcome,
+    InputStatus, Report, Summary,
 };
 pub use exports::cloudtrail::analyzer::analyzer::Guest as AnalyzerExports;
 

@@ -2,6 +2,7 @@
 //! sandboxed analyzer component. It knows bytes, objects and schedules;
 //! what a CloudTrail record means is the component's business alone.
 
+pub mod alerts;
 pub mod analyze;
 pub mod bindings;
 pub mod cli;

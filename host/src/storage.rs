@@ -286,6 +286,50 @@ pub async fn any_object(client: &Client, bucket: &str, prefix: &str) -> Result<b
     Ok(page.key_count().unwrap_or(0) > 0)
 }
 
+/// Writes `body` only if no object has the key yet: `true` when this call
+/// created it, `false` when it was already there. S3's conditional write
+/// (`If-None-Match: *`) makes the check and the write one step, so two
+/// concurrent callers cannot both win.
+pub async fn put_if_absent(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+) -> Result<bool> {
+    let result = client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .if_none_match("*")
+        .body(ByteStream::from(body))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if matches!(
+                e.code(),
+                Some("PreconditionFailed" | "ConditionalRequestConflict")
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => Ok(false),
+        Err(e) => Err(explain(e, &format!("cannot write s3://{bucket}/{key}"))),
+    }
+}
+
+pub async fn delete_one(client: &Client, bucket: &str, key: &str) -> Result<()> {
+    client
+        .delete_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| explain(e, &format!("cannot delete s3://{bucket}/{key}")))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

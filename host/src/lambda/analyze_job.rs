@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::Services;
 use super::layout::{Partition, daily_prefix};
+use crate::alerts::Delivered;
 use crate::bindings::Artifact;
 use crate::runtime::Analyzer;
 use crate::storage;
@@ -20,6 +21,8 @@ pub struct AnalyzeReport {
     pub events: u64,
     pub failed_inputs: u64,
     pub written: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<Delivered>,
 }
 
 async fn write_all(
@@ -48,17 +51,16 @@ pub async fn run(
     let object = format!("s3://{bucket}/{key}");
     let Some((partition, part)) = Partition::from_consolidated_key(&c.consolidated_prefix, key)
     else {
-        let kind = if Partition::from_raw_key(&c.log_prefix, key).is_some() {
-            "raw-log"
-        } else {
-            "ignored"
-        };
+        if Partition::from_raw_key(&c.log_prefix, key).is_some() {
+            return real_time(services, analyzer, bucket, key, config).await;
+        }
         return Ok(AnalyzeReport {
             object,
-            kind,
+            kind: "ignored",
             events: 0,
             failed_inputs: 0,
             written: Vec::new(),
+            alerts: None,
         });
     };
     let out_bucket = c
@@ -103,6 +105,43 @@ pub async fn run(
         events: report.summary.events,
         failed_inputs: report.summary.failed,
         written,
+        alerts: None,
+    })
+}
+
+/// A raw log as CloudTrail delivered it: findings only, published at once
+/// and once; the consolidated report later covers the same events.
+async fn real_time(
+    services: &Services,
+    analyzer: &Analyzer,
+    bucket: &str,
+    key: &str,
+    config: &str,
+) -> Result<AnalyzeReport> {
+    let object = format!("s3://{bucket}/{key}");
+    if !services.alerts.is_configured() {
+        return Ok(AnalyzeReport {
+            object,
+            kind: "raw-log (no alert destination configured)",
+            events: 0,
+            failed_inputs: 0,
+            written: Vec::new(),
+            alerts: None,
+        });
+    }
+    let mut instance = analyzer.instantiate().await?;
+    let session = instance.open_session(config).await?;
+    let reader = storage::open(&services.s3, bucket, key).await?;
+    let outcome = instance.add_stream(session, &object, reader).await?;
+    let report = instance.finish(session).await?;
+    let delivered = services.alerts.deliver(&report.alerts).await?;
+    Ok(AnalyzeReport {
+        object,
+        kind: "raw-log",
+        events: outcome.events,
+        failed_inputs: report.summary.failed,
+        written: Vec::new(),
+        alerts: Some(delivered),
     })
 }
 

@@ -32,6 +32,9 @@ pub struct LambdaConfig {
     pub window_days: u32,
     pub component: Option<S3Location>,
     pub config: Option<S3Location>,
+    /// Where new findings are published in real time; both optional.
+    pub sns_topic_arn: Option<String>,
+    pub event_bus_name: Option<String>,
     pub limits: Limits,
     pub cache_dir: PathBuf,
     /// Test-only fault injection (`CTA_FAULT=exit-after-write`): the
@@ -53,6 +56,8 @@ pub const VARIABLES: &[&str] = &[
     "CTA_WINDOW_DAYS",
     "CTA_COMPONENT_URI",
     "CTA_CONFIG_URI",
+    "CTA_SNS_TOPIC_ARN",
+    "CTA_EVENT_BUS_NAME",
     "CTA_MEMORY_LIMIT_MB",
     "CTA_TIME_LIMIT_SECS",
     "CTA_CACHE_DIR",
@@ -113,6 +118,8 @@ impl LambdaConfig {
             window_days: window_days as u32,
             component: s3_uri("CTA_COMPONENT_URI")?,
             config: s3_uri("CTA_CONFIG_URI")?,
+            sns_topic_arn: get("CTA_SNS_TOPIC_ARN"),
+            event_bus_name: get("CTA_EVENT_BUS_NAME"),
             limits: Limits::new(
                 number("CTA_MEMORY_LIMIT_MB", DEFAULT_MEMORY_LIMIT_MB)?,
                 number("CTA_TIME_LIMIT_SECS", DEFAULT_TIME_LIMIT_SECS)?,

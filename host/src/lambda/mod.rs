@@ -8,7 +8,9 @@
 //!   partition with raw files, sent to the job queue, or run inline when no
 //!   queue is configured); on job messages from the queue it consolidates.
 //! - `analyze`: on object-created notifications it reports on consolidated
-//!   logs and rebuilds the day's report from the saved partial states.
+//!   logs and rebuilds the day's report from the saved partial states; raw
+//!   logs, as CloudTrail delivers them, are checked for findings only, which
+//!   are published at once (SNS, EventBridge) when configured.
 
 mod analyze_job;
 mod component_slot;
@@ -29,6 +31,7 @@ use self::component_slot::ComponentSlot;
 use self::config::{LambdaConfig, Role};
 use self::events::{Message, ObjectRef, Trigger};
 use self::layout::{Day, Partition};
+use crate::alerts::Publisher;
 use crate::runtime::{self, Analyzer};
 use crate::storage;
 
@@ -37,6 +40,7 @@ pub struct Services {
     pub config: LambdaConfig,
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
+    pub alerts: Publisher,
     component: ComponentSlot,
 }
 
@@ -45,6 +49,18 @@ impl Services {
         let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let s3 = storage::new_client(None).await;
         let sqs = aws_sdk_sqs::Client::new(&shared);
+        let alerts = Publisher {
+            s3: s3.clone(),
+            marker_bucket: config.output_bucket.clone().unwrap_or_default(),
+            sns: config
+                .sns_topic_arn
+                .clone()
+                .map(|topic| (aws_sdk_sns::Client::new(&shared), topic)),
+            event_bus: config
+                .event_bus_name
+                .clone()
+                .map(|bus| (aws_sdk_eventbridge::Client::new(&shared), bus)),
+        };
         let engine = runtime::new_engine()?;
         let component = ComponentSlot::new(
             engine,
@@ -56,6 +72,7 @@ impl Services {
             config,
             s3,
             sqs,
+            alerts,
             component,
         })
     }

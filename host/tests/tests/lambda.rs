@@ -443,3 +443,161 @@ async fn a_broken_component_upload_keeps_the_last_good_one_running() {
         f.logs()
     );
 }
+
+async fn queue_messages(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        if out.messages().is_empty() {
+            return bodies;
+        }
+        for m in out.messages() {
+            bodies.push(m.body().unwrap_or_default().to_owned());
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_logs_publish_findings_to_sns_and_eventbridge_once() {
+    let p = pipeline("alerts", &small_spec()).await;
+    let moto = util::moto();
+    let region = aws_sdk_sqs::config::Region::new("us-east-1");
+    let creds = aws_sdk_sqs::config::Credentials::new("testing", "testing", None, None, "tests");
+    let shared = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(region)
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_sqs::config::SharedCredentialsProvider::new(creds))
+        .build();
+    let sqs = aws_sdk_sqs::Client::new(&shared);
+    let sns = aws_sdk_sns::Client::new(&shared);
+    let events = aws_sdk_eventbridge::Client::new(&shared);
+
+    let queue = |name: String| {
+        let sqs = sqs.clone();
+        async move {
+            let url = sqs
+                .create_queue()
+                .queue_name(name)
+                .send()
+                .await
+                .unwrap()
+                .queue_url()
+                .unwrap()
+                .to_owned();
+            let arn = sqs
+                .get_queue_attributes()
+                .queue_url(&url)
+                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .send()
+                .await
+                .unwrap()
+                .attributes()
+                .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+                .clone();
+            (url, arn)
+        }
+    };
+    let (sns_queue, sns_queue_arn) = queue(format!("{}-sns", p.out)).await;
+    let topic = sns
+        .create_topic()
+        .name(format!("{}-findings", p.out))
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_owned();
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(&sns_queue_arn)
+        .send()
+        .await
+        .unwrap();
+    let (bus_queue, bus_queue_arn) = queue(format!("{}-bus", p.out)).await;
+    let bus = format!("{}-bus", p.out);
+    events.create_event_bus().name(&bus).send().await.unwrap();
+    events
+        .put_rule()
+        .name("findings")
+        .event_bus_name(&bus)
+        .event_pattern(r#"{"source":["cloudtrail-analyzer"]}"#)
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("findings")
+        .event_bus_name(&bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("q")
+                .arn(&bus_queue_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let api = RuntimeApi::start().await;
+    let env = p.env(
+        "analyze",
+        &[
+            ("CTA_SNS_TOPIC_ARN", topic.clone()),
+            ("CTA_EVENT_BUS_NAME", bus.clone()),
+        ],
+    );
+    let f = Function::start(&api, &env, p.dir.path());
+    let raw = p.raw_log_keys().await;
+    let deliver_all = || async {
+        let mut sent = 0;
+        let mut already = 0;
+        for key in &raw {
+            let event = json!({"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":p.logs},"object":{"key":key}}}]});
+            let answer = api
+                .invoke(event)
+                .await
+                .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+            let alerts = &answer["analyzed"][0]["alerts"];
+            sent += alerts["sent"].as_u64().unwrap();
+            already += alerts["already_sent"].as_u64().unwrap();
+        }
+        (sent, already)
+    };
+    let (sent, already) = deliver_all().await;
+    assert!(sent > 0, "the sample logs hold findings");
+    assert_eq!(already, 0);
+    let via_sns = queue_messages(&sqs, &sns_queue).await;
+    let via_bus = queue_messages(&sqs, &bus_queue).await;
+    assert_eq!(via_sns.len() as u64, sent, "one SNS message per finding");
+    assert_eq!(
+        via_bus.len() as u64,
+        sent,
+        "one EventBridge event per finding"
+    );
+    assert!(via_sns[0].contains("rule_id"), "{}", via_sns[0]);
+
+    // Every notification delivered again: nothing is sent twice.
+    let (sent_again, already_again) = deliver_all().await;
+    assert_eq!((sent_again, already_again), (0, sent));
+    assert!(queue_messages(&sqs, &sns_queue).await.is_empty());
+    assert!(queue_messages(&sqs, &bus_queue).await.is_empty());
+    // Raw logs are only read for findings: they stay, and no report is written.
+    assert_eq!(p.raw_log_keys().await.len(), raw.len());
+    assert!(p.keys(&p.out, "reports/").await.is_empty());
+}

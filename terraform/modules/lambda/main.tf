@@ -70,7 +70,7 @@ resource "aws_lambda_function" "consolidate" {
       CTA_WINDOW_DAYS         = tostring(var.window_days)
       CTA_COMPONENT_URI       = var.component_uri
       CTA_CONFIG_URI          = var.config_uri
-      CTA_MEMORY_LIMIT_MB     = tostring(var.consolidate_memory_size)
+      CTA_MEMORY_LIMIT_MB     = tostring(max(128, var.consolidate_memory_size - 256))
       CTA_TIME_LIMIT_SECS     = tostring(var.consolidate_timeout)
       CTA_CACHE_DIR           = var.cache_dir
       RUST_LOG                = var.rust_log
@@ -149,18 +149,20 @@ resource "aws_lambda_function" "analyze" {
 
   environment {
     variables = {
-      CTA_FUNCTION        = "analyze"
-      CTA_LOG_BUCKET      = var.log_bucket_name
-      CTA_OUTPUT_BUCKET   = var.output_bucket_name
-      CTA_OUTPUT_PREFIX   = var.output_prefix
-      CTA_COMPONENT_URI   = var.component_uri
-      CTA_CONFIG_URI      = var.config_uri
-      CTA_SNS_TOPIC_ARN   = var.sns_topic_arn
-      CTA_EVENT_BUS_NAME  = var.event_bus_name
-      CTA_MEMORY_LIMIT_MB = tostring(var.analyze_memory_size)
-      CTA_TIME_LIMIT_SECS = tostring(var.analyze_timeout)
-      CTA_CACHE_DIR       = var.cache_dir
-      RUST_LOG            = var.rust_log
+      CTA_FUNCTION            = "analyze"
+      CTA_LOG_BUCKET          = var.log_bucket_name
+      CTA_LOG_PREFIX          = var.log_prefix
+      CTA_CONSOLIDATED_PREFIX = var.consolidated_prefix
+      CTA_OUTPUT_BUCKET       = var.output_bucket_name
+      CTA_OUTPUT_PREFIX       = var.output_prefix
+      CTA_COMPONENT_URI       = var.component_uri
+      CTA_CONFIG_URI          = var.config_uri
+      CTA_SNS_TOPIC_ARN       = var.sns_topic_arn
+      CTA_EVENT_BUS_NAME      = var.event_bus_name
+      CTA_MEMORY_LIMIT_MB     = tostring(max(128, var.analyze_memory_size - 256))
+      CTA_TIME_LIMIT_SECS     = tostring(var.analyze_timeout)
+      CTA_CACHE_DIR           = var.cache_dir
+      RUST_LOG                = var.rust_log
     }
   }
 

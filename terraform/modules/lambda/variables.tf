@@ -49,7 +49,7 @@ variable "architecture" {
 }
 
 variable "consolidate_memory_size" {
-  description = "Memory (MB) of the consolidate function; also passed as CTA_MEMORY_LIMIT_MB."
+  description = "Memory (MB) of the consolidate function; CTA_MEMORY_LIMIT_MB, the analyzer component's cap, is this minus 256 MB (at least 128) to leave room for the host process."
   type        = number
   default     = 2048
 
@@ -82,7 +82,7 @@ variable "consolidate_reserved_concurrency" {
 }
 
 variable "analyze_memory_size" {
-  description = "Memory (MB) of the analyze function; also passed as CTA_MEMORY_LIMIT_MB."
+  description = "Memory (MB) of the analyze function; CTA_MEMORY_LIMIT_MB, the analyzer component's cap, is this minus 256 MB (at least 128) to leave room for the host process."
   type        = number
   default     = 1024
 
@@ -199,13 +199,13 @@ variable "log_bucket_arn" {
 }
 
 variable "log_prefix" {
-  description = "CTA_LOG_PREFIX (consolidate)."
+  description = "CTA_LOG_PREFIX (both functions): prefix in front of AWSLogs/."
   type        = string
   default     = ""
 }
 
 variable "consolidated_prefix" {
-  description = "CTA_CONSOLIDATED_PREFIX (consolidate)."
+  description = "CTA_CONSOLIDATED_PREFIX (both functions): prefix of consolidated partitions."
   type        = string
   default     = "consolidated/"
 }

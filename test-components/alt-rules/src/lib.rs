@@ -107,6 +107,7 @@ impl wit::GuestSession for Session {
                 data: self.report(),
             }],
             problems: Vec::new(),
+            alerts: Vec::new(),
         }
     }
 }

@@ -113,6 +113,7 @@ impl wit::GuestSession for Session {
             },
             artifacts: Vec::new(),
             problems: Vec::new(),
+            alerts: Vec::new(),
         }
     }
 }
