@@ -32,35 +32,39 @@ header p{margin:4px 0 0;color:var(--muted)}
 main{max-width:1240px;margin:0 auto;padding:20px 24px 48px}
 h2{font-size:16px;margin:28px 0 10px}
 h3{font-size:14px;margin:0 0 8px}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(250px,1fr));gap:12px}
 .card,.panel{background:var(--card);border:1px solid var(--line);border-radius:8px}
 .card{padding:12px 14px}
 .card .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .card .v{font-size:20px;font-weight:600;margin-top:2px;overflow-wrap:anywhere}
 .card .v.small{font-size:14px}
 .panel{padding:14px 16px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:16px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(400px,1fr));gap:16px}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--muted);font-weight:600;white-space:nowrap;background:#fafbfc}
-td{overflow-wrap:anywhere}
+td{overflow-wrap:break-word}
+td.wrap{overflow-wrap:anywhere}
 td.nowrap{white-space:nowrap}
 tbody tr:hover{background:#f8f9fc}
 .muted{color:var(--muted)}
 .sub{display:block;color:var(--muted);font-size:12px}
 .empty{color:var(--muted);margin:4px 0}
 .note{color:var(--muted);font-size:12px;margin:6px 0 0}
-.sev{display:inline-block;min-width:64px;text-align:center;padding:1px 8px;border-radius:10px;font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.03em}
+.sev{display:inline-block;white-space:nowrap;min-width:64px;text-align:center;padding:1px 8px;border-radius:10px;font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.03em}
 .sev-critical{background:#7d1020;color:#fff}
 .sev-high{background:#d9443f;color:#fff}
 .sev-medium{background:#f2b33d;color:#2b2000}
 .sev-low{background:#dde6f7;color:#1f3b6e}
 .sev-other{background:#e6e7ea;color:#333}
-.status-failed{color:#b3261e;font-weight:600}
-.status-skipped{color:#8a5a00;font-weight:600}
+.status-failed{color:#b3261e;font-weight:600;white-space:nowrap}
+.status-skipped{color:#8a5a00;font-weight:600;white-space:nowrap}
+details{margin-top:12px}
+summary{cursor:pointer;color:var(--muted);margin-bottom:8px}
 svg{display:block;width:100%;height:auto}
 svg text{font-size:12px;fill:var(--fg)}
+svg.bars text{font-size:11px}
 svg .dim{fill:var(--muted)}
 svg .bar{fill:var(--accent)}
 svg .bar:hover{fill:#1f4fb8}
@@ -227,9 +231,9 @@ fn findings_table(out: &mut String, findings: &[Finding]) -> fmt::Result {
             .then_with(|| a.event_id.cmp(&b.event_id))
     });
     out.push_str(
-        "<div class=\"panel scroll\"><table>\n<thead><tr><th>Severity</th><th>Rule</th>\
-         <th>Time</th><th>Event</th><th>Principal</th><th>Source IP</th><th>Account</th>\
-         <th>Region</th></tr></thead>\n<tbody>\n",
+        "<div class=\"panel scroll\"><table>\n<thead><tr><th>Severity</th><th>Rule<span class=\"sub\">Title</span></th>\
+         <th>Time</th><th>Event<span class=\"sub\">Source</span></th><th>Principal<span class=\"sub\">Source IP</span></th>\
+         <th>Account<span class=\"sub\">Region</span></th></tr></thead>\n<tbody>\n",
     );
     for f in sorted {
         writeln!(
@@ -238,7 +242,8 @@ fn findings_table(out: &mut String, findings: &[Finding]) -> fmt::Result {
              <td><span title=\"{}\">{}</span><span class=\"sub\">{}</span></td>\
              <td class=\"nowrap\">{}</td>\
              <td>{}<span class=\"sub\">{}</span></td>\
-             <td>{}</td><td>{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td></tr>",
+             <td class=\"wrap\">{}<span class=\"sub\">{}</span></td>\
+             <td class=\"nowrap\">{}<span class=\"sub\">{}</span></td></tr>",
             severity_class(&f.severity),
             Esc(&f.severity),
             Esc(&f.title),
@@ -257,19 +262,42 @@ fn findings_table(out: &mut String, findings: &[Finding]) -> fmt::Result {
     Ok(())
 }
 
+/// Failed inputs in a table; skipped ones (digest files, mostly: expected
+/// in any CloudTrail bucket) in a table folded under a summary line.
 fn problems(out: &mut String, inputs: &[InputRecord]) -> fmt::Result {
-    let problems: Vec<&InputRecord> = inputs
-        .iter()
-        .filter(|i| i.status != Status::Analyzed)
-        .collect();
-    if problems.is_empty() {
+    let with =
+        |status| -> Vec<&InputRecord> { inputs.iter().filter(|i| i.status == status).collect() };
+    let (failed, skipped) = (with(Status::Failed), with(Status::Skipped));
+    if failed.is_empty() && skipped.is_empty() {
         return Ok(());
     }
+    out.push_str("<h2>Inputs not analyzed</h2>\n");
+    if !failed.is_empty() {
+        inputs_table(out, &failed)?;
+    }
+    if !skipped.is_empty() {
+        let noun = if skipped.len() == 1 {
+            "input"
+        } else {
+            "inputs"
+        };
+        writeln!(
+            out,
+            "<details><summary>{} {noun} skipped</summary>",
+            number(skipped.len() as u64)
+        )?;
+        inputs_table(out, &skipped)?;
+        out.push_str("</details>\n");
+    }
+    Ok(())
+}
+
+fn inputs_table(out: &mut String, inputs: &[&InputRecord]) -> fmt::Result {
     out.push_str(
-        "<h2>Inputs not analyzed</h2>\n<div class=\"panel scroll\"><table>\n\
+        "<div class=\"panel scroll\"><table>\n\
          <thead><tr><th>Input</th><th>Status</th><th>Bytes read</th><th>Reason</th></tr></thead>\n<tbody>\n",
     );
-    for input in problems {
+    for input in inputs {
         let (class, status) = match input.status {
             Status::Failed => ("status-failed", "failed"),
             Status::Skipped => ("status-skipped", "skipped"),
@@ -277,7 +305,7 @@ fn problems(out: &mut String, inputs: &[InputRecord]) -> fmt::Result {
         };
         writeln!(
             out,
-            "<tr><td>{}</td><td class=\"{class}\">{status}</td><td class=\"nowrap\">{}</td><td>{}</td></tr>",
+            "<tr><td class=\"wrap\">{}</td><td class=\"{class}\">{status}</td><td class=\"nowrap\">{}</td><td>{}</td></tr>",
             Esc(&input.name),
             number(input.bytes),
             Esc(&input.detail),
@@ -316,11 +344,13 @@ fn bar_chart(out: &mut String, counter: &Counter) -> fmt::Result {
         return Ok(());
     }
     let max = top.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
-    let (row, label_width, bar_width) = (22u64, 210u64, 200u64);
+    // Labels of `LABEL_CHARS` fit in `label_width` at the 11px of `svg.bars`;
+    // the count after the longest bar fits in what is left of the 500.
+    let (row, label_width, bar_width) = (22u64, 240u64, 190u64);
     let height = row * top.len() as u64 + 4;
     writeln!(
         out,
-        "<svg viewBox=\"0 0 480 {height}\" role=\"img\" aria-label=\"bar chart\">"
+        "<svg class=\"bars\" viewBox=\"0 0 500 {height}\" role=\"img\" aria-label=\"bar chart\">"
     )?;
     for (i, (key, n)) in top.iter().enumerate() {
         let y = row * i as u64 + 2;
@@ -636,6 +666,28 @@ mod tests {
         let mut out = String::new();
         activity_chart(&mut out, &hourly(&[("garbage", 2)])).unwrap();
         assert!(out.contains("<svg") && out.contains("garbage"));
+    }
+
+    #[test]
+    fn failed_inputs_are_listed_and_skipped_ones_folded() {
+        let (mut stats, findings) = hostile();
+        stats.inputs.insert(
+            0,
+            InputRecord {
+                name: "a-digest.json.gz".into(),
+                status: Status::Skipped,
+                events: 0,
+                bytes: 500,
+                detail: "CloudTrail digest file".into(),
+            },
+        );
+        let html = render(&stats, &findings, "r");
+        let failed = html.find("logs/&lt;iframe&gt;.json.gz").unwrap();
+        let folded = html
+            .find("<details><summary>1 input skipped</summary>")
+            .unwrap();
+        let skipped = html.find("a-digest.json.gz").unwrap();
+        assert!(failed < folded && folded < skipped);
     }
 
     #[test]

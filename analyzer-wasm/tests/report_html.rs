@@ -30,6 +30,8 @@ const EVIL_NAME: &str = "<script>alert(1)</script>";
 const EVIL_NAME_TEXT: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
 const EVIL_MARKUP: &str = "\"><img src=x onerror=alert(2)>";
 const EVIL_MARKUP_TEXT: &str = "&gt;&lt;img src=x onerror=alert(2)&gt;";
+/// Events in the hostile log: enough for the top-10 charts.
+const HOSTILE_EVENTS: u64 = 40;
 const EVIL_INPUT: &str = "broken/\"><img src=x onerror=alert(3)>.json.gz";
 
 /// Elements the page must never hold: the hostile values would create the
@@ -260,53 +262,43 @@ fn count(names: &[String], name: &str) -> usize {
     names.iter().filter(|n| *n == name).count()
 }
 
-/// One log whose values are markup: a root call named `<script>...` (a
-/// "Root user activity" finding, so the findings table holds it too) and a
-/// denied call by a principal whose ARN and user agent break out of quotes.
+/// One log whose values are markup, all calls named `<script>...` by a
+/// principal whose ARN and user agent break out of quotes: a root call (a
+/// "Root user activity" finding), a denied call (another finding), and
+/// enough ordinary calls to put the name and the principal in the charts.
 fn hostile_log() -> Vec<u8> {
     let arn = format!("arn:aws:iam::111122223333:user/x{EVIL_MARKUP}");
-    let agent = format!("Mozilla/5.0 {EVIL_MARKUP}");
-    let records = json!({"Records": [
-        {
+    let event = |i: u32, identity: &str, error: Option<&str>| {
+        let mut e = json!({
             "eventVersion": "1.08",
-            "eventID": "0badc0de-0000-4000-8000-000000000001",
-            "eventTime": "2026-11-01T12:00:00Z",
-            "eventName": EVIL_NAME,
-            "eventSource": "iam.amazonaws.com",
-            "awsRegion": "us-east-1",
-            "sourceIPAddress": "198.51.100.7",
-            "userAgent": agent,
-            "eventType": "AwsApiCall",
-            "recipientAccountId": "111122223333",
-            "userIdentity": {
-                "type": "Root",
-                "arn": arn,
-                "accountId": "111122223333",
-                "principalId": "111122223333"
-            }
-        },
-        {
-            "eventVersion": "1.08",
-            "eventID": "0badc0de-0000-4000-8000-000000000002",
-            "eventTime": "2026-11-01T12:05:00Z",
+            "eventID": format!("0badc0de-0000-4000-8000-{i:012}"),
+            "eventTime": format!("2026-11-01T12:{:02}:00Z", i % 60),
             "eventName": EVIL_NAME,
             "eventSource": "ec2.amazonaws.com",
             "awsRegion": "us-east-1",
             "sourceIPAddress": "198.51.100.7",
-            "userAgent": agent,
+            "userAgent": format!("Mozilla/5.0 {EVIL_MARKUP}"),
             "eventType": "AwsApiCall",
-            "errorCode": "AccessDenied",
-            "errorMessage": format!("not authorized {EVIL_MARKUP}"),
             "recipientAccountId": "111122223333",
             "userIdentity": {
-                "type": "IAMUser",
+                "type": identity,
                 "arn": arn,
                 "accountId": "111122223333",
                 "principalId": "AIDAEXAMPLE"
             }
+        });
+        if let Some(code) = error {
+            e["errorCode"] = json!(code);
+            e["errorMessage"] = json!(format!("not authorized {EVIL_MARKUP}"));
         }
-    ]});
-    serde_json::to_vec(&records).unwrap()
+        e
+    };
+    let mut records = vec![
+        event(0, "Root", None),
+        event(1, "IAMUser", Some("AccessDenied")),
+    ];
+    records.extend((2..HOSTILE_EVENTS as u32).map(|i| event(i, "IAMUser", None)));
+    serde_json::to_vec(&json!({ "Records": records })).unwrap()
 }
 
 /// The report of the sample logs, the hostile log and a broken input with a
@@ -319,7 +311,7 @@ fn report_html() -> Vec<u8> {
     let hostile = session.add("hostile/markup.json", &hostile_log()[..]);
     assert_eq!(
         (hostile.status, hostile.events),
-        (Status::Analyzed, 2),
+        (Status::Analyzed, HOSTILE_EVENTS),
         "{}",
         hostile.detail
     );
@@ -377,17 +369,29 @@ fn report_renders_in_headless_chromium() {
         "the CSP meta tag is gone"
     );
     // The hostile name is text: in the event-name chart (label and
-    // tooltip) and in the findings table.
+    // tooltip) and in both findings' rows.
+    let texts = [
+        (format!("{EVIL_NAME_TEXT}</text>"), 1, "a chart label"),
+        (
+            format!("<title>{EVIL_NAME_TEXT}: {HOSTILE_EVENTS}</title>"),
+            1,
+            "a chart tooltip",
+        ),
+        (
+            format!("<td>{EVIL_NAME_TEXT}<span class=\"sub\">"),
+            2,
+            "the findings table",
+        ),
+    ];
+    for (text, n, place) in texts {
+        assert!(
+            dom.matches(&text).count() >= n,
+            "{EVIL_NAME} is not shown as text in {place}: no {text}"
+        );
+    }
+    // The hostile principal too: in the principals' tooltips and the findings.
     assert!(
-        dom.matches(EVIL_NAME_TEXT).count() >= 3,
-        "{EVIL_NAME} is not shown as text"
-    );
-    assert!(
-        dom.contains(&format!("<td>{EVIL_NAME_TEXT}<span class=\"sub\">")),
-        "{EVIL_NAME} is not in the findings table"
-    );
-    assert!(
-        dom.contains(EVIL_MARKUP_TEXT),
+        dom.matches(EVIL_MARKUP_TEXT).count() >= 3,
         "the hostile principal is not shown as text"
     );
     assert!(

@@ -3,6 +3,7 @@
 //! S3-compatible server on 127.0.0.1.
 
 mod tests {
+    pub mod arm64_smoke;
     pub mod cli;
     pub mod components;
     pub mod lambda;

@@ -1,6 +1,7 @@
 //! The Lambda functions' settings, read once per cold start from the
-//! environment. Every variable the host reads in Lambda mode is named here
-//! (the Terraform test checks the `lambda` module sets each of them).
+//! environment. Every variable the host reads in Lambda mode is named here;
+//! the Terraform test (`tools/terraform-check`) checks that the `lambda`
+//! module sets only these, and all that each role needs.
 
 use std::path::PathBuf;
 

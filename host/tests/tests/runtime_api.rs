@@ -170,10 +170,21 @@ pub struct Function {
 }
 
 impl Function {
+    /// The host binary built for this machine.
     pub fn start(api: &RuntimeApi, env: &[(&str, String)], dir: &Path) -> Function {
+        Function::start_with(super::util::moto().bin(), api, env, dir)
+    }
+
+    /// Any program (the packaged binary under qemu, say), with the same
+    /// Runtime API, S3 server and environment.
+    pub fn start_with(mut cmd: std::process::Command, api: &RuntimeApi, env: &[(&str, String)], dir: &Path) -> Function {
         let log = dir.join(format!("function-{}.log", rand_suffix()));
-        let mut cmd = super::util::moto().bin();
-        cmd.env("AWS_LAMBDA_RUNTIME_API", &api.address)
+        let moto = super::util::moto();
+        cmd.env("AWS_ENDPOINT_URL", &moto.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
             .env("AWS_LAMBDA_FUNCTION_NAME", "cta-test")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")

@@ -13,8 +13,13 @@ use std::path::{Path, PathBuf};
 
 pub use hcl::{Block, Body, Expression};
 
-/// The repository root (this crate lives in `tools/terraform-check`).
+/// The repository root (this crate lives in `tools/terraform-check`), or
+/// `TERRAFORM_CHECK_ROOT` when set: a copy of the tree to try the checks on
+/// (`terraform/` and `host/` are read, plus the two manifests).
 pub fn repo_root() -> PathBuf {
+    if let Some(root) = std::env::var_os("TERRAFORM_CHECK_ROOT") {
+        return PathBuf::from(root);
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
@@ -160,9 +165,13 @@ pub fn attr<'a>(body: &'a Body, name: &str) -> Option<&'a Expression> {
         .map(|a| a.expr())
 }
 
-/// The expression as HCL text: `var.x`, `"${var.a}/b"`, `tostring(var.n)`.
+/// The expression as one line of HCL text: `var.x`, `"${var.a}/b"`,
+/// `tostring(var.n)`, `[var.architecture]`.
 pub fn text(expr: &Expression) -> String {
-    expr.to_string()
+    use hcl::format::{Format, Formatter};
+    let mut formatter = Formatter::builder().compact(true).build_vec();
+    expr.format_string(&mut formatter)
+        .expect("formatting an expression cannot fail")
 }
 
 /// The value of a plain string literal (no interpolation).

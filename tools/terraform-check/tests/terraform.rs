@@ -6,8 +6,9 @@
 //! 2. Memory headroom: `CTA_MEMORY_LIMIT_MB` (the component's cap) is the
 //!    function's memory size minus room for the host process.
 //! 3. IAM: the S3 actions granted are exactly those of the S3 calls in
-//!    `host/src`; no wildcard; `s3:DeleteObject` only for consolidate, only on
-//!    raw logs; the SQS, SNS and EventBridge grants the calls need.
+//!    `host/src`; no wildcard; `s3:DeleteObject` for consolidate only on raw
+//!    logs, for analyze only on its send-once markers; the SQS, SNS and
+//!    EventBridge grants the calls need.
 //! 4. Triggers: schedule and jobs queue → consolidate; S3 notifications →
 //!    analyze; the Lambda permissions to match.
 //! 5. Packaging: the default artifact paths are what the documented build
@@ -152,7 +153,10 @@ const LAMBDA_ZIP: &str = "target/lambda/cloudtrail-analyzer/bootstrap.zip";
 const COMPONENT_BUILD: &str = "cargo build --release -p analyzer-wasm --target wasm32-wasip2";
 const COMPONENT_WASM: &str = "target/wasm32-wasip2/release/analyzer_wasm.wasm";
 
-fn report(what: &str, problems: Vec<String>) {
+fn report(what: &str, mut problems: Vec<String>) {
+    // One line per problem, even when several blocks lead to it.
+    let mut seen = BTreeSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
     assert!(
         problems.is_empty(),
         "{what}: {} problem(s):\n  - {}",
@@ -685,10 +689,21 @@ fn iam_grants_match_host_calls() {
         }
     }
 
-    // DeleteObject: consolidate only, raw logs only, in the log bucket only.
+    // DeleteObject: consolidate on raw logs in the log bucket; analyze only on
+    // its send-once markers in the output bucket (released when a publish fails).
     for (role, (docs, stmts)) in &roles {
         for s in stmts.iter().filter(|s| s.grants("s3:DeleteObject")) {
             let what = format!("{IAM_MAIN}: {role} ({docs}), statement {}", s.sid);
+            if role == ANALYZE {
+                for r in &s.resources {
+                    if !(r.contains("var.output_bucket_arn") && r.contains("findings_prefix")) {
+                        problems.push(format!(
+                            "{what}: s3:DeleteObject on {r}; analyze may delete only its markers under var.findings_prefix"
+                        ));
+                    }
+                }
+                continue;
+            }
             if role != CONSOLIDATE {
                 problems.push(format!(
                     "{what}: grants s3:DeleteObject; only the consolidate role deletes (raw logs it consolidated)"
@@ -1082,10 +1097,10 @@ fn packaging_matches_the_documented_build() {
         (&root_vars, "lambda_architecture"),
         (&example_vars, "lambda_architecture"),
     ] {
-        let default = file.variable_default(name).map(text);
-        if default.as_deref() != Some("\"arm64\"") {
+        let default = file.variable_default(name).map_or("nothing".into(), text);
+        if default != "\"arm64\"" {
             problems.push(format!(
-                "{}: variable \"{name}\" defaults to {default:?}, expected \"arm64\" (the documented --arm64 build)",
+                "{}: variable \"{name}\" defaults to {default}, expected \"arm64\" (the documented --arm64 build)",
                 file.path
             ));
         }
