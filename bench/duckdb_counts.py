@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 """The old analyzer's eight counts, computed by DuckDB, for the benchmark.
 
-    duckdb_counts.py [--threads N] [--memory-limit SIZE] PATH [PATH ...]
+    duckdb_counts.py [--maximum-object-size BYTES] [--threads N] [--memory-limit SIZE]
+                     PATH [PATH ...]
 
 Each PATH is a CloudTrail log file ({"Records":[...]}, plain or gzip) or a
 directory, read recursively as DIR/**/*.json.gz. DuckDB's read_json reads
-each file as ONE JSON object (maximum_object_size 2 GiB - 1, its largest),
-keeps from each record only the fields that are counted, and the Records
-array is unnested. Files without a "Records" key (CloudTrail-Digest files)
-contribute nothing.
+each file as ONE JSON object, keeps from each record only the fields that
+are counted, and the Records array is unnested. Files without a "Records"
+key (CloudTrail-Digest files) contribute nothing.
+
+--maximum-object-size must exceed the largest file's JSON. DuckDB allows at
+most 4 GiB - 1 and reserves about twice that per reading thread against its
+memory limit, so the default is 2 GiB - 1 when a single file is given (room
+for a 1 GB consolidated file) and DuckDB's own 16 MiB for folders (many
+small log files read in parallel).
 
 Output: one line of JSON on stdout, the shape bench/reference_analyzer.py
 prints (the seven *_counts objects and total_events, keys sorted; a missing
@@ -41,7 +47,7 @@ WITH records AS (
     SELECT unnest(Records) AS r
     FROM read_json({files}, format = 'unstructured', compression = 'auto_detect',
                    columns = {{'Records': '{record_type}'}},
-                   maximum_object_size = 2147483647)
+                   maximum_object_size = {max_object})
 ),
 pairs AS (
     SELECT unnest(list_concat(
@@ -92,7 +98,7 @@ def sources(paths):
     return out
 
 
-def counts(paths, threads=None, memory_limit=None):
+def counts(paths, threads=None, memory_limit=None, max_object=None):
     import duckdb  # imported here so a missing package is reported as a failure
 
     con = duckdb.connect(":memory:")
@@ -101,8 +107,12 @@ def counts(paths, threads=None, memory_limit=None):
     if memory_limit:
         con.execute(f"SET memory_limit = {sql_string(memory_limit)}")
     con.execute("SET preserve_insertion_order = false")
+    if max_object is None:
+        single = len(paths) == 1 and not os.path.isdir(paths[0])
+        max_object = 2**31 - 1 if single else 16 * 2**20
     files = "[" + ", ".join(sql_string(s) for s in sources(paths)) + "]"
-    rows = con.execute(QUERY.format(files=files, record_type=RECORD_TYPE)).fetchall()
+    sql = QUERY.format(files=files, record_type=RECORD_TYPE, max_object=int(max_object))
+    rows = con.execute(sql).fetchall()
 
     result = {name: {} for name in DIMENSIONS}
     for dim, key, n in rows:
@@ -115,11 +125,14 @@ def counts(paths, threads=None, memory_limit=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="+", metavar="PATH", help="log file or directory")
+    parser.add_argument("--maximum-object-size", type=int, metavar="BYTES",
+                        help="read_json's maximum_object_size [default: 2 GiB - 1 for one file, "
+                             "16 MiB for folders]")
     parser.add_argument("--threads", type=int, help="DuckDB threads [default: DuckDB's, the cores]")
     parser.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 8GB [default: DuckDB's]")
     args = parser.parse_args(argv)
     try:
-        result = counts(args.paths, args.threads, args.memory_limit)
+        result = counts(args.paths, args.threads, args.memory_limit, args.maximum_object_size)
     except Exception as e:  # noqa: BLE001 - any failure is a benchmark result
         reason = " ".join(str(e).split()) or type(e).__name__
         print(f"failed: {type(e).__name__}: {reason}", file=sys.stderr)

@@ -153,22 +153,35 @@ impl<R: BufRead> Scanner<R> {
                 return Err(self.syntax("the input ends inside a value"));
             }
             let mut end = None;
-            for (i, &b) in buf.iter().enumerate() {
+            let mut i = 0;
+            while i < buf.len() {
                 if in_string {
                     if escaped {
                         escaped = false;
-                    } else if b == b'\\' {
-                        escaped = true;
-                    } else if b == b'"' {
-                        in_string = false;
-                        if depth == 0 {
-                            end = Some(i + 1);
-                            break;
+                        i += 1;
+                        continue;
+                    }
+                    // Most of a record is string content: jump to the next
+                    // quote or backslash instead of looking at every byte.
+                    match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                        None => i = buf.len(),
+                        Some(offset) => {
+                            i += offset;
+                            if buf[i] == b'\\' {
+                                escaped = true;
+                            } else {
+                                in_string = false;
+                                if depth == 0 {
+                                    end = Some(i + 1);
+                                    break;
+                                }
+                            }
+                            i += 1;
                         }
                     }
                     continue;
                 }
-                match b {
+                match buf[i] {
                     b'"' => in_string = true,
                     b'{' | b'[' => {
                         depth += 1;
@@ -189,6 +202,7 @@ impl<R: BufRead> Scanner<R> {
                     }
                     _ => {}
                 }
+                i += 1;
             }
             let take = end.unwrap_or(buf.len());
             if out.len() - start + take > self.max_value {

@@ -347,6 +347,13 @@ fn report_renders_in_headless_chromium() {
         fs::create_dir_all(out).unwrap();
         fs::copy(&page, out.join(REPORT_HTML)).unwrap();
     }
+    // Every check runs; the test fails at the end with all that failed.
+    let mut failures: Vec<String> = Vec::new();
+    let mut check = |ok: bool, what: String| {
+        if !ok {
+            failures.push(what);
+        }
+    };
 
     // 1. The DOM after load.
     let run = chromium(&work.0, "dom", &page, &["--dump-dom".to_owned()]);
@@ -356,17 +363,18 @@ fn report_renders_in_headless_chromium() {
         "no DOM dumped:\n{dom}\n{}",
         run.stderr
     );
+    quiet(&run, "--dump-dom", &mut check);
     let names = elements(dom);
     for forbidden in FORBIDDEN_ELEMENTS {
-        assert_eq!(
-            count(&names, forbidden),
-            0,
-            "a <{forbidden}> element in the loaded page"
+        let n = count(&names, forbidden);
+        check(
+            n == 0,
+            format!("{n} <{forbidden}> elements in the loaded page"),
         );
     }
-    assert!(
+    check(
         dom.contains("http-equiv=\"Content-Security-Policy\""),
-        "the CSP meta tag is gone"
+        "the CSP meta tag is gone".into(),
     );
     // The hostile name is text: in the event-name chart (label and
     // tooltip) and in both findings' rows.
@@ -384,34 +392,35 @@ fn report_renders_in_headless_chromium() {
         ),
     ];
     for (text, n, place) in texts {
-        assert!(
+        check(
             dom.matches(&text).count() >= n,
-            "{EVIL_NAME} is not shown as text in {place}: no {text}"
+            format!("{EVIL_NAME} is not shown as text in {place}: no {text}"),
         );
     }
     // The hostile principal too: in the principals' tooltips and the findings.
-    assert!(
+    check(
         dom.matches(EVIL_MARKUP_TEXT).count() >= 3,
-        "the hostile principal is not shown as text"
+        format!("the hostile principal is not shown as text: no {EVIL_MARKUP_TEXT}"),
     );
-    assert!(
+    check(
         dom.contains("onerror=alert(3)&gt;.json.gz"),
-        "the hostile input name is not listed as text"
+        "the hostile input name is not listed as text".into(),
     );
     // The charts: the activity columns and eight bar charts, all drawn.
-    let svgs = count(&names, "svg");
-    assert!(
+    let (svgs, rects) = (count(&names, "svg"), count(&names, "rect"));
+    check(
         svgs >= 9,
-        "{svgs} charts, expected the activity chart and 8 bar charts"
+        format!("{svgs} charts, expected the activity chart and 8 bar charts"),
     );
-    assert!(dom.contains("aria-label=\"events over time\""));
-    assert!(
-        count(&names, "rect") >= 5 * svgs,
-        "charts without bars: {} rects in {svgs} charts",
-        count(&names, "rect")
+    check(
+        dom.contains("aria-label=\"events over time\""),
+        "no activity chart".into(),
     );
-    assert!(!dom.contains("No data."), "a chart with no data");
-    check_quiet(&run, "dom");
+    check(
+        rects >= 5 * svgs,
+        format!("charts without bars: {rects} bars in {svgs} charts"),
+    );
+    check(!dom.contains("No data."), "a chart with no data".into());
 
     // 2. A screenshot, which also lays the page out and paints it.
     let png = work.0.join("report.png");
@@ -424,27 +433,38 @@ fn report_renders_in_headless_chromium() {
             format!("--window-size={},{}", WINDOW.0, WINDOW.1),
         ],
     );
-    check_quiet(&run, "screenshot");
-    let image = fs::read(&png).expect("Chromium wrote no screenshot");
-    assert_eq!(png_size(&image), Some(WINDOW), "not a full-window PNG");
-
+    quiet(&run, "--screenshot", &mut check);
+    let image = fs::read(&png).unwrap_or_default();
+    let size = png_size(&image);
+    check(
+        size == Some(WINDOW),
+        format!("screenshot is not a {WINDOW:?} PNG: {size:?}"),
+    );
     if let Some(out) = &out {
-        fs::copy(&png, out.join("report.png")).unwrap();
+        let _ = fs::copy(&png, out.join("report.png"));
     }
+
+    assert!(
+        failures.is_empty(),
+        "report.html in Chromium:\n- {}",
+        failures.join("\n- ")
+    );
 }
 
 /// No console messages and no network requests from the page.
-fn check_quiet(run: &Run, name: &str) {
+fn quiet(run: &Run, name: &str, check: &mut impl FnMut(bool, String)) {
     let problems = console_problems(&run.stderr);
-    assert!(
+    check(
         problems.is_empty(),
-        "{name}: the page logged to the console:\n{}",
-        problems.join("\n")
+        format!(
+            "{name}: the page logged to the console:\n    {}",
+            problems.join("\n    ")
+        ),
     );
     let requests = page_requests(&run.net_log);
-    assert!(
+    check(
         requests.is_empty(),
-        "{name}: the page made external requests: {requests:?}"
+        format!("{name}: the page made external requests: {requests:?}"),
     );
 }
 

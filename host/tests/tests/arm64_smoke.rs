@@ -11,23 +11,40 @@ use super::runtime_api::{Function, RuntimeApi};
 use super::util;
 
 fn package() -> PathBuf {
-    std::env::var_os("CTA_LAMBDA_ZIP").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/lambda/cloudtrail-analyzer/bootstrap.zip")
-    })
+    std::env::var_os("CTA_LAMBDA_ZIP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/lambda/cloudtrail-analyzer/bootstrap.zip")
+        })
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the arm64 package (scripts/package-lambda.sh) and qemu-aarch64-static; .ci/run runs it"]
+#[ignore = "needs the arm64 package (scripts/package-lambda.sh), qemu-user-static and libc6-arm64-cross; .ci/run runs it"]
 async fn the_arm64_package_starts_and_answers_under_qemu() {
     let zip = package();
-    assert!(zip.exists(), "{} is missing: run scripts/package-lambda.sh first", zip.display());
+    assert!(
+        zip.exists(),
+        "{} is missing: run scripts/package-lambda.sh first",
+        zip.display()
+    );
     let dir = tempfile::tempdir().unwrap();
-    let unzip = Command::new("unzip").arg("-o").arg(&zip).arg("-d").arg(dir.path()).output().unwrap();
+    let unzip = Command::new("unzip")
+        .arg("-o")
+        .arg(&zip)
+        .arg("-d")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(unzip.status.success(), "{}", util::text(&unzip.stderr));
     let bootstrap = dir.path().join("bootstrap");
     let elf = std::fs::read(&bootstrap).unwrap();
     assert_eq!(&elf[..4], b"\x7fELF");
-    assert_eq!(u16::from_le_bytes([elf[18], elf[19]]), 183, "an aarch64 executable (EM_AARCH64)");
+    assert_eq!(
+        u16::from_le_bytes([elf[18], elf[19]]),
+        183,
+        "an aarch64 executable (EM_AARCH64)"
+    );
 
     let moto = util::moto();
     let client = moto.client().await;
@@ -38,13 +55,18 @@ async fn the_arm64_package_starts_and_answers_under_qemu() {
     util::put(&client, &logs, key, util::gzip(log)).await;
 
     let api = RuntimeApi::start().await;
+    // The binary links glibc dynamically, as on provided.al2023: Debian's
+    // libc6-arm64-cross provides the aarch64 loader and libraries.
     let mut cmd = Command::new("qemu-aarch64-static");
-    cmd.arg(&bootstrap);
+    cmd.arg("-L").arg("/usr/aarch64-linux-gnu").arg(&bootstrap);
     let env = [
         ("CTA_FUNCTION", "consolidate".to_owned()),
         ("CTA_LOG_BUCKET", logs.clone()),
         ("CTA_OUTPUT_BUCKET", out),
-        ("CTA_CACHE_DIR", dir.path().join("cache").display().to_string()),
+        (
+            "CTA_CACHE_DIR",
+            dir.path().join("cache").display().to_string(),
+        ),
     ];
     let f = Function::start_with(cmd, &api, &env, dir.path());
     let answer = api

@@ -177,7 +177,12 @@ impl Function {
 
     /// Any program (the packaged binary under qemu, say), with the same
     /// Runtime API, S3 server and environment.
-    pub fn start_with(mut cmd: std::process::Command, api: &RuntimeApi, env: &[(&str, String)], dir: &Path) -> Function {
+    pub fn start_with(
+        mut cmd: std::process::Command,
+        api: &RuntimeApi,
+        env: &[(&str, String)],
+        dir: &Path,
+    ) -> Function {
         let log = dir.join(format!("function-{}.log", rand_suffix()));
         let moto = super::util::moto();
         cmd.env("AWS_ENDPOINT_URL", &moto.endpoint)
