@@ -5,7 +5,9 @@
 //! every event is still accounted for: the kept counts plus `other` always sum
 //! to the dimension's total. Merging keeps the largest counts and folds the
 //! rest into `other`, so the top keys of a merged report are exact whenever
-//! no input was truncated.
+//! no input was truncated. Choosing the largest means sorting every key, so a
+//! merged counter may grow to twice `max_keys` before it is cut back: the sort
+//! then runs once per `max_keys` new keys, not on every merge of a small file.
 
 use std::collections::HashMap;
 
@@ -43,6 +45,13 @@ impl Counter {
         for (key, n) in other.counts {
             *self.counts.entry(key).or_default() += n;
         }
+        if self.counts.len() > 2 * max_keys {
+            self.truncate(max_keys);
+        }
+    }
+
+    /// Keeps the `max_keys` largest counts; the rest go to `other`.
+    pub fn truncate(&mut self, max_keys: usize) {
         if self.counts.len() > max_keys {
             let mut entries: Vec<(String, u64)> = self.counts.drain().collect();
             entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -114,6 +123,12 @@ mod tests {
         b.add_n("z", 3, 10);
         b.add_n("y", 1, 10);
         a.merge(b, 2);
+        assert_eq!(
+            a.distinct_keys(),
+            3,
+            "up to twice the cap between truncations"
+        );
+        a.truncate(2);
         assert_eq!(a.sorted_by_key(), [("x", 5), ("z", 3)]);
         assert_eq!(a.other(), 2);
         assert_eq!(a.total(), 10);

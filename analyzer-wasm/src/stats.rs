@@ -29,6 +29,11 @@ macro_rules! dimensions {
             fn merge(&mut self, other: Dimensions, max_keys: usize) {
                 $(self.$field.merge(other.$field, max_keys);)*
             }
+
+            /// Cuts every dimension back to `max_keys`, before a report.
+            pub fn truncate(&mut self, max_keys: usize) {
+                $(self.$field.truncate(max_keys);)*
+            }
         }
     };
 }
