@@ -172,6 +172,7 @@ impl Session {
     }
 
     pub fn finish(&mut self) -> Report {
+        self.stats.dims.truncate(self.config.limits.max_keys);
         self.stats
             .inputs
             .sort_by(|a, b| a.name.cmp(&b.name).then(a.bytes.cmp(&b.bytes)));
@@ -232,6 +233,25 @@ mod tests {
         assert!(bad.detail.contains("record 2"), "{}", bad.detail);
         assert_eq!(s.summary().events, 1);
         assert_eq!(s.finish().problems.len(), 1);
+    }
+
+    /// Regression: merges may leave up to twice `max_keys` keys; the report
+    /// must still keep exactly `max_keys`.
+    #[test]
+    fn reports_keep_at_most_max_keys() {
+        let mut s = Session::open(r#"{"limits":{"max_keys":2}}"#).unwrap();
+        for ip in ["a", "b", "c", "d"] {
+            let log = format!(r#"[{{"sourceIPAddress":"{ip}"}},{{"sourceIPAddress":"{ip}"}}]"#);
+            s.add(ip, log.as_bytes());
+        }
+        let report = s.finish();
+        let insights = &report.artifacts[0].data;
+        let doc: serde_json::Value = serde_json::from_slice(insights).unwrap();
+        assert_eq!(doc["source_ip_counts"].as_object().unwrap().len(), 2);
+        assert_eq!(
+            doc["truncated_dimensions"]["source_ip_counts"]["other_events"],
+            4
+        );
     }
 
     #[test]
