@@ -1,6 +1,6 @@
 //! Runs a component over many inputs on every core: inputs are spread over
 //! workers, each with its own sandboxed instance and session, and their
-//! partial states are merged into one report.
+//! partial states are merged into the first worker's session, which reports.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -51,15 +51,18 @@ pub async fn analyze(
             worker(&analyzer, &s3, &queue, &config, &*on_outcome).await
         }));
     }
-    let mut states = Vec::new();
+    let mut sessions = Vec::new();
     for task in tasks {
-        states.push(task.await??);
+        sessions.push(task.await??);
     }
-
-    let mut instance = analyzer.instantiate().await?;
-    let session = instance.open_session(&job.config).await?;
-    for state in &states {
-        instance.merge_state(session, state).await?;
+    // The first worker's session takes in the others' states and reports:
+    // with one worker nothing is exported, copied or instantiated again.
+    let mut sessions = sessions.into_iter();
+    let (mut instance, session) = sessions.next().expect("at least one worker");
+    for (mut other, handle) in sessions {
+        let state = other.export_state(handle).await?;
+        drop(other);
+        instance.merge_state(session, &state).await?;
     }
     for u in &job.unreadable {
         instance.record_failure(session, &u.name, &u.reason).await?;
@@ -110,7 +113,7 @@ async fn worker(
     queue: &Mutex<VecDeque<Input>>,
     config: &str,
     on_outcome: &(dyn Fn(&InputOutcome) + Send + Sync),
-) -> Result<Vec<u8>> {
+) -> Result<(Instance, Handle)> {
     let (mut instance, mut session) = fresh(analyzer, config).await?;
     let mut fed: Vec<Fed> = Vec::new();
     loop {
@@ -140,7 +143,7 @@ async fn worker(
             }
         }
     }
-    instance.export_state(session).await
+    Ok((instance, session))
 }
 
 /// Feeds a new session what the poisoned one had, so no count is lost.

@@ -155,6 +155,12 @@ async fn read_source(source: &str, s3: &LazyS3) -> Result<Vec<u8>> {
     }
 }
 
+/// Prints a line of output; a closed pipe (`… | head`) is not an error.
+fn say(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let logging = tracing_subscriber::fmt()
@@ -225,7 +231,7 @@ async fn run(cli: Cli) -> Result<u8> {
                 s.inputs, s.analyzed, s.skipped, s.failed, s.events, s.findings
             );
             for path in written {
-                println!("{path}");
+                say(format_args!("{path}"));
             }
             let failed = s.failed > 0 || failures.load(Ordering::Relaxed) > 0;
             Ok(if failed { EXIT_INPUT_FAILED } else { EXIT_OK })
@@ -257,7 +263,7 @@ async fn run(cli: Cli) -> Result<u8> {
                 result.parts.len()
             );
             for path in written {
-                println!("{path}");
+                say(format_args!("{path}"));
             }
             let failed = result
                 .problems
@@ -271,13 +277,16 @@ async fn run(cli: Cli) -> Result<u8> {
             let s3 = runtime.s3();
             let analyzer = runtime.load(&s3).await?;
             let info = analyzer.info();
-            println!("name:     {}", info.name);
-            println!("version:  {}", info.version);
-            println!("contract: {}", info.contract);
-            println!("source:   {}", analyzer.origin());
-            println!("rules:    {}", info.rules.len());
+            say(format_args!("name:     {}", info.name));
+            say(format_args!("version:  {}", info.version));
+            say(format_args!("contract: {}", info.contract));
+            say(format_args!("source:   {}", analyzer.origin()));
+            say(format_args!("rules:    {}", info.rules.len()));
             for rule in &info.rules {
-                println!("  {:<14} {:<9} {}", rule.id, rule.severity, rule.title);
+                say(format_args!(
+                    "  {:<14} {:<9} {}",
+                    rule.id, rule.severity, rule.title
+                ));
             }
             Ok(EXIT_OK)
         }
@@ -287,7 +296,7 @@ async fn run(cli: Cli) -> Result<u8> {
             tokio::fs::write(&file, runtime::DEFAULT_COMPONENT)
                 .await
                 .with_context(|| format!("cannot write {}", file.display()))?;
-            println!("{}", file.display());
+            say(format_args!("{}", file.display()));
             Ok(EXIT_OK)
         }
     }
