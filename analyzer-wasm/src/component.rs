@@ -154,8 +154,10 @@ impl ConsolidatorResource {
 }
 
 impl wit::GuestConsolidator for ConsolidatorResource {
-    fn open(config: String) -> Result<wit::Consolidator, t::Error> {
-        let c = Consolidator::open(&config).map_err(t::Error::InvalidConfig)?;
+    fn open(config: String, scratch: wit::OutputStream) -> Result<wit::Consolidator, t::Error> {
+        // Runs are written in large chunks: fewer calls into the host.
+        let scratch = std::io::BufWriter::with_capacity(256 << 10, scratch);
+        let c = Consolidator::open(&config, Box::new(scratch)).map_err(t::Error::InvalidConfig)?;
         Ok(wit::Consolidator::new(ConsolidatorResource(RefCell::new(
             Some(c),
         ))))
@@ -173,6 +175,26 @@ impl wit::GuestConsolidator for ConsolidatorResource {
         let _ = self.with(|c| c.record_failure(&name, &reason));
     }
 
+    fn runs(&self) -> Result<Vec<u64>, t::Error> {
+        self.with(|c| c.runs())?.map_err(t::Error::Limit)
+    }
+
+    fn merge(&self, runs: Vec<wit::InputStream>) -> Result<(), t::Error> {
+        let runs = runs
+            .into_iter()
+            .map(|r| Box::new(r) as Box<dyn std::io::Read>)
+            .collect();
+        self.with(|c| c.merge(runs))?.map_err(t::Error::Limit)
+    }
+
+    fn next_part(&self) -> Result<Option<t::ConsolidatedPart>, t::Error> {
+        let part = self.with(|c| c.next_part())?.map_err(t::Error::Limit)?;
+        Ok(part.map(|p| t::ConsolidatedPart {
+            artifact: artifact(p.artifact),
+            records: p.records,
+        }))
+    }
+
     fn finish(&self) -> Result<t::Consolidation, t::Error> {
         let c = self.0.borrow_mut().take().ok_or_else(|| {
             t::Error::InvalidState("the consolidator has already finished".into())
@@ -184,14 +206,7 @@ impl wit::GuestConsolidator for ConsolidatorResource {
             records_out: done.records_out,
             first_event_time: done.first_event_time,
             last_event_time: done.last_event_time,
-            parts: done
-                .parts
-                .into_iter()
-                .map(|p| t::ConsolidatedPart {
-                    artifact: artifact(p.artifact),
-                    records: p.records,
-                })
-                .collect(),
+            parts: done.parts,
             problems: done.problems.into_iter().map(outcome).collect(),
         })
     }

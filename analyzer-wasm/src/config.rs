@@ -18,6 +18,9 @@ pub const DEFAULT_MAX_INPUT_BYTES: u64 = 8 << 30;
 pub const DEFAULT_MAX_DEPTH: usize = 100;
 /// Uncompressed size of one consolidated part before a new part starts.
 pub const DEFAULT_MAX_PART_BYTES: u64 = 256 << 20;
+/// Record bytes a consolidator holds before it sorts them into a run on the
+/// host's scratch file. The memory it needs is about 1.5 times this.
+pub const DEFAULT_MAX_BUFFER_BYTES: u64 = 256 << 20;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -41,6 +44,7 @@ pub struct Limits {
 #[serde(default, deny_unknown_fields)]
 pub struct Consolidate {
     pub max_part_bytes: u64,
+    pub max_buffer_bytes: u64,
 }
 
 impl Default for Limits {
@@ -58,6 +62,7 @@ impl Default for Consolidate {
     fn default() -> Self {
         Consolidate {
             max_part_bytes: DEFAULT_MAX_PART_BYTES,
+            max_buffer_bytes: DEFAULT_MAX_BUFFER_BYTES,
         }
     }
 }
@@ -93,6 +98,11 @@ impl Config {
         if self.consolidate.max_part_bytes < 1024 {
             return Err(
                 "invalid configuration: consolidate.max_part_bytes must be at least 1024".into(),
+            );
+        }
+        if self.consolidate.max_buffer_bytes < 1024 {
+            return Err(
+                "invalid configuration: consolidate.max_buffer_bytes must be at least 1024".into(),
             );
         }
         Ok(())

@@ -13,10 +13,10 @@ wasmtime::component::bindgen!({
 });
 
 pub use cloudtrail::analyzer::types::{
-    Alert, Artifact, ComponentInfo, Consolidation, Error as ContractError, InputOutcome,
-    InputStatus, Report, Summary,
+    Alert, Artifact, ComponentInfo, ConsolidatedPart, Consolidation, Error as ContractError,
+    InputOutcome, InputStatus, Report, Summary,
 };
 pub use exports::cloudtrail::analyzer::analyzer::Guest as AnalyzerExports;
 
 /// The contract version this host speaks (`package cloudtrail:analyzer@…`).
-pub const CONTRACT: &str = "0.1.0";
+pub const CONTRACT: &str = "0.2.0";

@@ -105,6 +105,9 @@ struct RuntimeArgs {
     /// Time cap of each call into the component, in seconds.
     #[arg(long, env = "CTA_TIME_LIMIT_SECS", default_value_t = runtime::limits::DEFAULT_TIME_LIMIT_SECS)]
     time_limit_secs: u64,
+    /// Cap of the scratch file a consolidation spills to, in MiB.
+    #[arg(long, env = "CTA_SCRATCH_LIMIT_MB", default_value_t = runtime::limits::DEFAULT_SCRATCH_LIMIT_MB)]
+    scratch_limit_mb: u64,
     /// Where compiled components are cached [default: ~/.cache/cloudtrail-analyzer].
     #[arg(long, env = "CTA_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
@@ -122,7 +125,8 @@ impl RuntimeArgs {
     }
 
     async fn load(&self, s3: &LazyS3) -> Result<Analyzer> {
-        let limits = Limits::new(self.memory_limit_mb, self.time_limit_secs)?;
+        let limits = Limits::new(self.memory_limit_mb, self.time_limit_secs)?
+            .with_scratch_mb(self.scratch_limit_mb)?;
         let cache_dir = if self.no_cache {
             None
         } else {
@@ -249,18 +253,15 @@ async fn run(cli: Cli) -> Result<u8> {
                 None => String::new(),
             };
             let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
-            let result =
-                consolidate::consolidate(&analyzer, &s3, &inputs, &unreadable, &config).await?;
+            let (result, written) =
+                consolidate::consolidate(&analyzer, &s3, &inputs, &unreadable, &config, &out)
+                    .await?;
             for p in &result.problems {
                 report_problem(p, true);
             }
-            let written = consolidate::write_parts(&result, &out, &s3).await?;
             eprintln!(
                 "{} records in, {} duplicates removed, {} records out in {} part(s)",
-                result.records_in,
-                result.duplicates,
-                result.records_out,
-                result.parts.len()
+                result.records_in, result.duplicates, result.records_out, result.parts
             );
             for path in written {
                 say(format_args!("{path}"));

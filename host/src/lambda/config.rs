@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use crate::runtime::Limits;
-use crate::runtime::limits::{DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_SECS};
+use crate::runtime::limits::{
+    DEFAULT_MEMORY_LIMIT_MB, DEFAULT_SCRATCH_LIMIT_MB, DEFAULT_TIME_LIMIT_SECS,
+};
 use crate::storage::S3Location;
 
 /// Which of the two functions this process is.
@@ -61,6 +63,7 @@ pub const VARIABLES: &[&str] = &[
     "CTA_EVENT_BUS_NAME",
     "CTA_MEMORY_LIMIT_MB",
     "CTA_TIME_LIMIT_SECS",
+    "CTA_SCRATCH_LIMIT_MB",
     "CTA_CACHE_DIR",
 ];
 
@@ -124,7 +127,8 @@ impl LambdaConfig {
             limits: Limits::new(
                 number("CTA_MEMORY_LIMIT_MB", DEFAULT_MEMORY_LIMIT_MB)?,
                 number("CTA_TIME_LIMIT_SECS", DEFAULT_TIME_LIMIT_SECS)?,
-            )?,
+            )?
+            .with_scratch_mb(number("CTA_SCRATCH_LIMIT_MB", DEFAULT_SCRATCH_LIMIT_MB)?)?,
             fault: get("CTA_FAULT"),
             cache_dir: get("CTA_CACHE_DIR")
                 .map_or_else(|| PathBuf::from("/tmp/cloudtrail-analyzer"), PathBuf::from),

@@ -3,9 +3,10 @@
 //!
 //! The order of steps is what makes it safe to crash anywhere and rerun:
 //! 1. read the existing consolidated parts and every raw file (the component
-//!    deduplicates by event id, so records already consolidated count once);
-//! 2. write the new parts over the old ones (same keys, same bytes for the
-//!    same records);
+//!    deduplicates by event id, so records already consolidated count once;
+//!    a day larger than its buffer spills to a scratch file in `/tmp`);
+//! 2. write the new parts over the old ones, one at a time (same keys, same
+//!    bytes for the same records);
 //! 3. read every part back and check its SHA-256 and, through the component,
 //!    its record count;
 //! 4. only then delete parts left over from a larger earlier run, and, when
@@ -19,6 +20,7 @@ use sha2::{Digest, Sha256};
 use super::Services;
 use super::layout::Partition;
 use crate::bindings::InputStatus;
+use crate::consolidate::Consolidating;
 use crate::runtime::Analyzer;
 use crate::storage;
 
@@ -66,13 +68,10 @@ pub async fn run(
             .filter(|k| is_part(k))
             .collect();
 
-    let mut instance = analyzer.instantiate().await?;
-    let handle = instance.open_consolidator(config).await?;
+    let mut run = Consolidating::start(analyzer, config).await?;
     for key in &existing {
         let reader = storage::open(s3, bucket, key).await?;
-        let outcome = instance
-            .consolidate_stream(handle, &format!("s3://{bucket}/{key}"), reader)
-            .await?;
+        let outcome = run.add(&format!("s3://{bucket}/{key}"), reader).await?;
         if outcome.status != InputStatus::Analyzed {
             bail!(
                 "the consolidated log s3://{bucket}/{key} is unreadable ({}); refusing to overwrite it",
@@ -85,10 +84,10 @@ pub async fn run(
     for object in &raw {
         let name = format!("s3://{bucket}/{}", object.key);
         let outcome = match storage::open(s3, bucket, &object.key).await {
-            Ok(reader) => instance.consolidate_stream(handle, &name, reader).await?,
+            Ok(reader) => run.add(&name, reader).await?,
             Err(e) => {
                 let reason = format!("{e:#}");
-                instance.consolidate_failure(handle, &name, &reason).await?;
+                run.add_failure(&name, &reason).await?;
                 problems.push(Problem {
                     input: name,
                     status: "failed",
@@ -111,16 +110,26 @@ pub async fn run(
             }),
         }
     }
-    let result = instance.finish_consolidation(handle).await?;
-    drop(instance);
 
-    // Write, then verify every part before anything is deleted.
+    // Every input is read (existing parts included), so the parts can be
+    // written over the old ones as they come, one in memory at a time.
     let mut written = Vec::new();
-    for (i, part) in result.parts.iter().enumerate() {
-        let key = partition.part_key(&c.consolidated_prefix, i + 1);
-        let data = &part.artifact.data;
-        storage::put(s3, bucket, &key, data.clone(), &part.artifact.media_type).await?;
-        written.push((key, Sha256::digest(data), part.records));
+    let result = run
+        .write_parts(async |part| {
+            let key = partition.part_key(&c.consolidated_prefix, written.len() + 1);
+            let data = part.artifact.data;
+            let digest = Sha256::digest(&data);
+            storage::put(s3, bucket, &key, data, &part.artifact.media_type).await?;
+            written.push((key, digest, part.records));
+            Ok(())
+        })
+        .await?;
+    let records_written: u64 = written.iter().map(|(_, _, n)| n).sum();
+    if records_written != result.records_out {
+        bail!(
+            "the component reports {} records out but its parts hold {records_written}; nothing deleted",
+            result.records_out
+        );
     }
     if c.fault.as_deref() == Some("exit-after-write") {
         tracing::error!("CTA_FAULT=exit-after-write: exiting as a crash would");

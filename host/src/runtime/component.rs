@@ -15,12 +15,14 @@ use wasmtime::component::{Linker, Resource, ResourceAny, ResourceTable};
 use wasmtime::{Engine, Store, Trap};
 use wasmtime_wasi::p2::pipe::{AsyncReadStream, MemoryOutputPipe};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_io::streams::DynInputStream;
+use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 
 use super::engine::load_component;
 use super::limits::{Limits, MemoryCap, STDERR_CAPTURE_BYTES};
+use super::scratch::Scratch;
 use crate::bindings::{
-    AnalyzerHost, AnalyzerHostPre, CONTRACT, ComponentInfo, Consolidation, InputOutcome, Report,
+    AnalyzerHost, AnalyzerHostPre, CONTRACT, ComponentInfo, ConsolidatedPart, Consolidation,
+    InputOutcome, Report,
 };
 
 pub struct StoreState {
@@ -290,10 +292,13 @@ impl Instance {
             .map_err(|e| self.explain(e))
     }
 
-    pub async fn open_consolidator(&mut self, config: &str) -> Result<Handle> {
+    /// Opens a consolidator that spills its sorted runs to `scratch`.
+    pub async fn open_consolidator(&mut self, config: &str, scratch: &Scratch) -> Result<Handle> {
+        let writer: DynOutputStream = Box::new(scratch.writer());
+        let writer = self.store.data_mut().table.push(writer)?;
         self.arm();
         let api = self.bindings.cloudtrail_analyzer_analyzer().consolidator();
-        match api.call_open(&mut self.store, config).await {
+        match api.call_open(&mut self.store, config, writer).await {
             Ok(Ok(r)) => Ok(Handle(r)),
             Ok(Err(e)) => Err(e.into()),
             Err(e) => Err(self.explain(e)),
@@ -320,6 +325,45 @@ impl Instance {
         api.call_record_failure(&mut self.store, h.0, name, reason)
             .await
             .map_err(|e| self.explain(e))
+    }
+
+    /// Ends the reading; the lengths of the runs written to the scratch.
+    pub async fn consolidation_runs(&mut self, h: Handle) -> Result<Vec<u64>> {
+        self.arm();
+        let api = self.bindings.cloudtrail_analyzer_analyzer().consolidator();
+        match api.call_runs(&mut self.store, h.0).await {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(self.explain(e)),
+        }
+    }
+
+    /// Hands the runs back for merging, one stream each.
+    pub async fn merge_runs(
+        &mut self,
+        h: Handle,
+        scratch: &Scratch,
+        lengths: &[u64],
+    ) -> Result<()> {
+        let mut streams = Vec::with_capacity(lengths.len());
+        for reader in scratch.readers(lengths)? {
+            let stream: DynInputStream = Box::new(reader);
+            streams.push(self.store.data_mut().table.push(stream)?);
+        }
+        self.arm();
+        let api = self.bindings.cloudtrail_analyzer_analyzer().consolidator();
+        match api.call_merge(&mut self.store, h.0, &streams).await {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(self.explain(e)),
+        }
+    }
+
+    pub async fn next_part(&mut self, h: Handle) -> Result<Option<ConsolidatedPart>> {
+        self.arm();
+        let api = self.bindings.cloudtrail_analyzer_analyzer().consolidator();
+        match api.call_next_part(&mut self.store, h.0).await {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(self.explain(e)),
+        }
     }
 
     pub async fn finish_consolidation(&mut self, h: Handle) -> Result<Consolidation> {

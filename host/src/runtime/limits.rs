@@ -4,9 +4,13 @@ use std::time::Duration;
 
 use anyhow::bail;
 
-/// Enough for the default rules on any single CloudTrail file; a
-/// consolidation holds a day's records and may need more.
+/// Enough for the default rules on any input, and for a consolidation with
+/// the default `consolidate.max_buffer_bytes`: a larger day spills to the
+/// scratch file rather than growing memory.
 pub const DEFAULT_MEMORY_LIMIT_MB: u64 = 1024;
+/// The scratch file a consolidation spills to: within Lambda's largest
+/// ephemeral storage (10 GiB), less room for the compiled-component cache.
+pub const DEFAULT_SCRATCH_LIMIT_MB: u64 = 8192;
 /// Per call into the component: one input, one merge, one report.
 pub const DEFAULT_TIME_LIMIT_SECS: u64 = 900;
 /// How often the epoch advances; the time limit's resolution.
@@ -18,6 +22,8 @@ pub const STDERR_CAPTURE_BYTES: usize = 64 << 10;
 pub struct Limits {
     pub memory_bytes: u64,
     pub time: Duration,
+    /// Bytes a consolidation may write to its scratch file.
+    pub scratch_bytes: u64,
 }
 
 impl Default for Limits {
@@ -37,6 +43,17 @@ impl Limits {
         Ok(Limits {
             memory_bytes: memory_mb << 20,
             time: Duration::from_secs(time_secs),
+            scratch_bytes: DEFAULT_SCRATCH_LIMIT_MB << 20,
+        })
+    }
+
+    pub fn with_scratch_mb(self, scratch_mb: u64) -> anyhow::Result<Limits> {
+        if !(1..=1 << 30).contains(&scratch_mb) {
+            bail!("the scratch limit must be between 1 MiB and 1 PiB, not {scratch_mb} MiB");
+        }
+        Ok(Limits {
+            scratch_bytes: scratch_mb << 20,
+            ..self
         })
     }
 

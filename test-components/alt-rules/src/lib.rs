@@ -30,7 +30,7 @@ impl wit::Guest for Component {
         t::ComponentInfo {
             name: "alt-rules".into(),
             version: "9.9.9".into(),
-            contract: "0.1.0".into(),
+            contract: "0.2.0".into(),
             rules: vec![t::Rule {
                 id: "ALT.1".into(),
                 title: "bytes per input".into(),
@@ -113,7 +113,7 @@ impl wit::GuestSession for Session {
 }
 
 impl wit::GuestConsolidator for Session {
-    fn open(_config: String) -> Result<wit::Consolidator, t::Error> {
+    fn open(_config: String, _scratch: wit::OutputStream) -> Result<wit::Consolidator, t::Error> {
         Err(t::Error::InvalidConfig(
             "alt-rules does not consolidate".into(),
         ))
@@ -125,6 +125,15 @@ impl wit::GuestConsolidator for Session {
         self.count(name, 0)
     }
     fn record_failure(&self, _name: String, _reason: String) {}
+    fn runs(&self) -> Result<Vec<u64>, t::Error> {
+        Ok(Vec::new())
+    }
+    fn merge(&self, _runs: Vec<wit::InputStream>) -> Result<(), t::Error> {
+        Ok(())
+    }
+    fn next_part(&self) -> Result<Option<t::ConsolidatedPart>, t::Error> {
+        Ok(None)
+    }
     fn finish(&self) -> Result<t::Consolidation, t::Error> {
         Err(t::Error::InvalidConfig(
             "alt-rules does not consolidate".into(),

@@ -1,7 +1,9 @@
 //! A component that misbehaves on purpose, chosen by the input's name, so
 //! the host's tests can prove the sandbox holds: `loop` never returns,
 //! `alloc` allocates without end, `files`, `env` and `socket` reach for
-//! what a sandboxed component must not have and report what they got.
+//! what a sandboxed component must not have and report what they got;
+//! `scratch-flood`, given to a consolidator, writes to its scratch stream
+//! without end.
 #![cfg(target_arch = "wasm32")]
 
 wit_bindgen::generate!({
@@ -22,13 +24,13 @@ export!(Component);
 
 impl wit::Guest for Component {
     type Session = Session;
-    type Consolidator = Session;
+    type Consolidator = Flood;
 
     fn info() -> t::ComponentInfo {
         t::ComponentInfo {
             name: "hostile".into(),
             version: "0.0.1".into(),
-            contract: "0.1.0".into(),
+            contract: "0.2.0".into(),
             rules: Vec::new(),
         }
     }
@@ -118,17 +120,55 @@ impl wit::GuestSession for Session {
     }
 }
 
-impl wit::GuestConsolidator for Session {
-    fn open(_config: String) -> Result<wit::Consolidator, t::Error> {
-        Ok(wit::Consolidator::new(Session))
+/// A consolidator that floods the scratch stream the host lends it.
+pub struct Flood(std::cell::RefCell<wasip2::io::streams::OutputStream>);
+
+impl Flood {
+    fn act(&self, name: String) -> t::InputOutcome {
+        if !name.ends_with("/scratch-flood") && name != "scratch-flood" {
+            return misbehave(name);
+        }
+        use std::io::Write;
+        let chunk = vec![0u8; 1 << 20];
+        let mut written = 0u64;
+        let detail = loop {
+            match self.0.borrow_mut().write_all(&chunk) {
+                Ok(()) => written += chunk.len() as u64,
+                Err(e) => break format!("scratch refused after {written} bytes: {e}"),
+            }
+        };
+        t::InputOutcome {
+            name,
+            status: t::InputStatus::Failed,
+            events: 0,
+            bytes: 0,
+            detail,
+        }
+    }
+}
+
+impl wit::GuestConsolidator for Flood {
+    fn open(_config: String, scratch: wit::OutputStream) -> Result<wit::Consolidator, t::Error> {
+        Ok(wit::Consolidator::new(Flood(std::cell::RefCell::new(
+            scratch,
+        ))))
     }
     fn add_bytes(&self, name: String, _data: Vec<u8>) -> t::InputOutcome {
-        misbehave(name)
+        self.act(name)
     }
     fn add_stream(&self, name: String, _data: wit::InputStream) -> t::InputOutcome {
-        misbehave(name)
+        self.act(name)
     }
     fn record_failure(&self, _name: String, _reason: String) {}
+    fn runs(&self) -> Result<Vec<u64>, t::Error> {
+        Err(t::Error::Limit("hostile".into()))
+    }
+    fn merge(&self, _runs: Vec<wit::InputStream>) -> Result<(), t::Error> {
+        Err(t::Error::Limit("hostile".into()))
+    }
+    fn next_part(&self) -> Result<Option<t::ConsolidatedPart>, t::Error> {
+        Err(t::Error::Limit("hostile".into()))
+    }
     fn finish(&self) -> Result<t::Consolidation, t::Error> {
         Err(t::Error::Limit("hostile".into()))
     }
