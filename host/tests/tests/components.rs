@@ -135,3 +135,27 @@ fn files_environment_and_network_are_denied() {
         );
     }
 }
+
+#[test]
+fn a_scratch_flood_is_stopped_by_the_scratch_limit() {
+    let hostile = util::test_component("test-hostile");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scratch-flood");
+    fs::write(&file, b"x").unwrap();
+    let result = run(bin()
+        .arg("aggregate")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("day.json.gz"))
+        .arg("--component")
+        .arg(&hostile)
+        .args(["--scratch-limit-mb", "3"]));
+    let stderr = text(&result.stderr);
+    // The flood is refused at the limit: 3 chunks of 1 MiB got through.
+    assert!(
+        stderr.contains("scratch refused after 3145728 bytes")
+            && stderr.contains("reached its limit of 3 MiB"),
+        "{stderr}"
+    );
+    assert_ne!(result.status.code(), Some(0), "{stderr}");
+}

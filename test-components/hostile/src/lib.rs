@@ -121,7 +121,11 @@ impl wit::GuestSession for Session {
 }
 
 /// A consolidator that floods the scratch stream the host lends it.
-pub struct Flood(std::cell::RefCell<wasip2::io::streams::OutputStream>);
+/// `finish` fails with what the flood met, so the host's error shows it.
+pub struct Flood {
+    scratch: std::cell::RefCell<wasip2::io::streams::OutputStream>,
+    met: std::cell::RefCell<String>,
+}
 
 impl Flood {
     fn act(&self, name: String) -> t::InputOutcome {
@@ -132,11 +136,12 @@ impl Flood {
         let chunk = vec![0u8; 1 << 20];
         let mut written = 0u64;
         let detail = loop {
-            match self.0.borrow_mut().write_all(&chunk) {
+            match self.scratch.borrow_mut().write_all(&chunk) {
                 Ok(()) => written += chunk.len() as u64,
                 Err(e) => break format!("scratch refused after {written} bytes: {e}"),
             }
         };
+        self.met.replace(detail.clone());
         t::InputOutcome {
             name,
             status: t::InputStatus::Failed,
@@ -149,9 +154,10 @@ impl Flood {
 
 impl wit::GuestConsolidator for Flood {
     fn open(_config: String, scratch: wit::OutputStream) -> Result<wit::Consolidator, t::Error> {
-        Ok(wit::Consolidator::new(Flood(std::cell::RefCell::new(
-            scratch,
-        ))))
+        Ok(wit::Consolidator::new(Flood {
+            scratch: std::cell::RefCell::new(scratch),
+            met: Default::default(),
+        }))
     }
     fn add_bytes(&self, name: String, _data: Vec<u8>) -> t::InputOutcome {
         self.act(name)
@@ -161,15 +167,15 @@ impl wit::GuestConsolidator for Flood {
     }
     fn record_failure(&self, _name: String, _reason: String) {}
     fn runs(&self) -> Result<Vec<u64>, t::Error> {
-        Err(t::Error::Limit("hostile".into()))
+        Ok(Vec::new())
     }
     fn merge(&self, _runs: Vec<wit::InputStream>) -> Result<(), t::Error> {
-        Err(t::Error::Limit("hostile".into()))
+        Ok(())
     }
     fn next_part(&self) -> Result<Option<t::ConsolidatedPart>, t::Error> {
-        Err(t::Error::Limit("hostile".into()))
+        Ok(None)
     }
     fn finish(&self) -> Result<t::Consolidation, t::Error> {
-        Err(t::Error::Limit("hostile".into()))
+        Err(t::Error::Limit(format!("hostile: {}", self.met.borrow())))
     }
 }
