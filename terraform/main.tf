@@ -78,8 +78,8 @@ module "s3" {
 module "queue" {
   source = "./modules/queue"
 
-  name                       = "${var.name_prefix}-jobs"
-  dlq_name                   = "${var.name_prefix}-jobs-dlq"
+  name                       = "${var.name_prefix}-jobs.fifo"
+  dlq_name                   = "${var.name_prefix}-jobs-dlq.fifo"
   async_dlq_name             = "${var.name_prefix}-async-dlq"
   visibility_timeout_seconds = local.jobs_visibility_timeout_seconds
   max_receive_count          = var.max_receive_count
@@ -169,6 +169,7 @@ module "lambda" {
   consolidated_prefix = var.consolidated_prefix
   enable_cleanup      = var.enable_cleanup
   window_days         = var.window_days
+  max_job_mb          = var.max_job_mb
   output_bucket_name  = module.s3.output_bucket_id
   output_prefix       = var.output_prefix
   component_uri       = module.s3.component_uri

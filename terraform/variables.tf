@@ -333,6 +333,17 @@ variable "enable_cleanup" {
   default     = true
 }
 
+variable "max_job_mb" {
+  description = "Compressed MB of raw log files one consolidation step reads; a partition-day with more is consolidated in several steps, each sent back to the jobs queue, so no invocation outgrows its timeout."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.max_job_mb >= 1 && floor(var.max_job_mb) == var.max_job_mb
+    error_message = "max_job_mb must be a whole number of at least 1."
+  }
+}
+
 variable "window_days" {
   description = "CTA_WINDOW_DAYS: how many recent days each scheduled plan covers."
   type        = number

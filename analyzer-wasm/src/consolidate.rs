@@ -48,7 +48,7 @@ enum Stage {
     Reading,
     /// `runs` was called; waiting for `merge`.
     Sorted,
-    Writing(Output),
+    Writing(Box<Output>),
 }
 
 /// The writing side: records in order, duplicates and failed inputs dropped.
@@ -245,7 +245,7 @@ impl Consolidator {
                 Merger::new(runs).map_err(|e| format!("cannot read the scratch runs: {e}"))?,
             )
         };
-        self.stage = Stage::Writing(Output {
+        self.stage = Stage::Writing(Box::new(Output {
             source,
             analyzed: self
                 .inputs
@@ -256,7 +256,7 @@ impl Consolidator {
             last: None,
             records_out: 0,
             first_time: None,
-        });
+        }));
         Ok(())
     }
 

@@ -32,6 +32,9 @@ pub struct LambdaConfig {
     pub output_prefix: String,
     pub job_queue_url: Option<String>,
     pub cleanup: bool,
+    /// Compressed bytes of raw files one consolidation step reads; a
+    /// partition with more is done in several steps (`after` in the job).
+    pub max_job_bytes: u64,
     pub window_days: u32,
     pub component: Option<S3Location>,
     pub config: Option<S3Location>,
@@ -46,6 +49,10 @@ pub struct LambdaConfig {
     pub fault: Option<String>,
 }
 
+/// Raw files per consolidation step, compressed: about 4 GB of JSON, a few
+/// minutes' work, well inside Lambda's 15.
+pub const DEFAULT_MAX_JOB_MB: u64 = 1024;
+
 /// The names of the variables, in one list.
 pub const VARIABLES: &[&str] = &[
     "CTA_FUNCTION",
@@ -56,6 +63,7 @@ pub const VARIABLES: &[&str] = &[
     "CTA_OUTPUT_PREFIX",
     "CTA_JOB_QUEUE_URL",
     "CTA_CLEANUP",
+    "CTA_MAX_JOB_MB",
     "CTA_WINDOW_DAYS",
     "CTA_COMPONENT_URI",
     "CTA_CONFIG_URI",
@@ -106,6 +114,10 @@ impl LambdaConfig {
             Some(other) => bail!("CTA_CLEANUP must be `true` or `false`, not `{other}`"),
         };
         let window_days = number("CTA_WINDOW_DAYS", 2)?;
+        let max_job_mb = number("CTA_MAX_JOB_MB", DEFAULT_MAX_JOB_MB)?;
+        if max_job_mb == 0 {
+            bail!("CTA_MAX_JOB_MB must be at least 1");
+        }
         if !(1..=31).contains(&window_days) {
             bail!("CTA_WINDOW_DAYS must be between 1 and 31, not {window_days}");
         }
@@ -119,6 +131,7 @@ impl LambdaConfig {
             output_prefix: get("CTA_OUTPUT_PREFIX").unwrap_or_else(|| "reports/".into()),
             job_queue_url: get("CTA_JOB_QUEUE_URL"),
             cleanup,
+            max_job_bytes: max_job_mb << 20,
             window_days: window_days as u32,
             component: s3_uri("CTA_COMPONENT_URI")?,
             config: s3_uri("CTA_CONFIG_URI")?,

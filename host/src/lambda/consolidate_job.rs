@@ -1,6 +1,11 @@
 //! One consolidation job: a partition's raw logs, plus the consolidated log
 //! already written for it, merged into one deduplicated, ordered log.
 //!
+//! A partition with more raw data than `CTA_MAX_JOB_MB` is done in steps:
+//! each step takes the next raw files in key order, merges them into the
+//! consolidated log, and names the job for the rest (`next`), which the
+//! function sends back to the queue, so no invocation runs unbounded.
+//!
 //! The order of steps is what makes it safe to crash anywhere and rerun:
 //! 1. read the existing consolidated parts and every raw file (the component
 //!    deduplicates by event id, so records already consolidated count once;
@@ -19,10 +24,11 @@ use sha2::{Digest, Sha256};
 
 use super::Services;
 use super::layout::Partition;
+use super::plan::Job;
 use crate::bindings::InputStatus;
 use crate::consolidate::Consolidating;
 use crate::runtime::Analyzer;
-use crate::storage;
+use crate::storage::{self, ObjectInfo};
 
 #[derive(Debug, Serialize)]
 pub struct Problem {
@@ -42,6 +48,9 @@ pub struct JobReport {
     pub parts: Vec<String>,
     pub raw_files_deleted: usize,
     pub problems: Vec<Problem>,
+    /// Set when raw files are left for another step: the job that does them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<Job>,
 }
 
 fn is_part(key: &str) -> bool {
@@ -50,16 +59,37 @@ fn is_part(key: &str) -> bool {
         .is_some_and(|name| name.starts_with("part-") && name.ends_with(".json.gz"))
 }
 
+/// The raw files of one step: in key order (CloudTrail's names put the
+/// delivery time first), after the last key of the previous step, up to
+/// `max_bytes` (at least one file). Also says whether files are left over.
+fn step(mut raw: Vec<ObjectInfo>, after: Option<&str>, max_bytes: u64) -> (Vec<ObjectInfo>, bool) {
+    raw.sort_by(|a, b| a.key.cmp(&b.key));
+    raw.retain(|o| after.is_none_or(|after| o.key.as_str() > after));
+    let mut total = 0u64;
+    let take = raw
+        .iter()
+        .position(|o| {
+            total += o.size;
+            total > max_bytes
+        })
+        .map_or(raw.len(), |i| i.max(1));
+    let more = take < raw.len();
+    raw.truncate(take);
+    (raw, more)
+}
+
 pub async fn run(
     services: &Services,
     analyzer: &Analyzer,
-    partition: &Partition,
+    job: &Job,
     config: &str,
 ) -> Result<JobReport> {
     let s3 = &services.s3;
     let c = &services.config;
     let bucket = c.log_bucket.as_str();
-    let raw = storage::list(s3, bucket, &partition.raw_prefix(&c.log_prefix)).await?;
+    let partition = &job.partition;
+    let listed = storage::list(s3, bucket, &partition.raw_prefix(&c.log_prefix)).await?;
+    let (raw, more) = step(listed, job.after.as_deref(), c.max_job_bytes);
     let existing: Vec<String> =
         storage::list(s3, bucket, &partition.prefix(&c.consolidated_prefix))
             .await?
@@ -177,5 +207,45 @@ pub async fn run(
         parts: written.into_iter().map(|(k, _, _)| k).collect(),
         raw_files_deleted,
         problems,
+        next: more.then(|| Job {
+            partition: partition.clone(),
+            after: raw.last().map(|o| o.key.clone()),
+        }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objects(sizes: &[(&str, u64)]) -> Vec<ObjectInfo> {
+        sizes
+            .iter()
+            .map(|(key, size)| ObjectInfo {
+                key: key.to_string(),
+                size: *size,
+            })
+            .collect()
+    }
+
+    fn keys(step: &(Vec<ObjectInfo>, bool)) -> (Vec<&str>, bool) {
+        (step.0.iter().map(|o| o.key.as_str()).collect(), step.1)
+    }
+
+    #[test]
+    fn steps_take_files_in_key_order_up_to_the_budget() {
+        let raw = objects(&[("c", 40), ("a", 40), ("b", 40), ("d", 10)]);
+        assert_eq!(keys(&step(raw.clone(), None, 100)), (vec!["a", "b"], true));
+        assert_eq!(
+            keys(&step(raw.clone(), Some("b"), 100)),
+            (vec!["c", "d"], false)
+        );
+        assert_eq!(
+            keys(&step(raw.clone(), None, 1000)),
+            (vec!["a", "b", "c", "d"], false)
+        );
+        // A file larger than the budget still gets a step of its own.
+        assert_eq!(keys(&step(raw.clone(), None, 5)), (vec!["a"], true));
+        assert_eq!(keys(&step(raw, Some("d"), 5)), (vec![], false));
+    }
 }

@@ -7,7 +7,8 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::layout::{Day, Partition};
+use super::layout::Day;
+use super::plan::Job;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectRef {
@@ -38,7 +39,7 @@ pub enum Trigger {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
-    Job(Partition),
+    Job(Job),
     Objects(Vec<ObjectRef>),
     /// S3's `s3:TestEvent` and the like: acknowledged, nothing to do.
     Nothing,
@@ -107,7 +108,7 @@ fn message(body: &str) -> Message {
     let Ok(value) = serde_json::from_str::<Value>(body) else {
         return Message::Invalid(format!("not JSON: {body:.100}"));
     };
-    if let Ok(job) = serde_json::from_value::<Partition>(value.clone()) {
+    if let Ok(job) = serde_json::from_value::<Job>(value.clone()) {
         return Message::Job(job);
     }
     if let Some(objects) = s3_objects(&value) {

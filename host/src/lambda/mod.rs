@@ -30,7 +30,8 @@ use serde_json::{Value, json};
 use self::component_slot::ComponentSlot;
 use self::config::{LambdaConfig, Role};
 use self::events::{Message, ObjectRef, Trigger};
-use self::layout::{Day, Partition};
+use self::layout::Day;
+use self::plan::Job;
 use crate::alerts::Publisher;
 use crate::runtime::{self, Analyzer};
 use crate::storage;
@@ -168,29 +169,38 @@ async fn plan(
         partitions.retain(|p| request.accounts.contains(&p.account));
     }
     tracing::info!(partitions = partitions.len(), days = days.len(), "planned");
+    let jobs: Vec<Job> = partitions.into_iter().map(Job::new).collect();
     match &c.job_queue_url {
         Some(queue) => {
-            plan::enqueue(&services.sqs, queue, &partitions).await?;
-            Ok(json!({"planned": partitions.len(), "queued": partitions.len()}))
+            plan::enqueue(&services.sqs, queue, &jobs).await?;
+            Ok(json!({"planned": jobs.len(), "queued": jobs.len()}))
         }
         None => {
-            // No queue (a small deployment, a backfill by hand): run inline.
+            // No queue (a small deployment, a backfill by hand): run inline,
+            // every step of every partition.
+            let planned = jobs.len();
             let mut reports = Vec::new();
-            for p in &partitions {
-                reports.push(consolidate(services, analyzer, config, p).await?);
+            for job in jobs {
+                let mut step = Some(job);
+                while let Some(job) = step {
+                    let (report, next) = consolidate(services, analyzer, config, &job).await?;
+                    reports.push(report);
+                    step = next;
+                }
             }
-            Ok(json!({"planned": partitions.len(), "consolidated": reports}))
+            Ok(json!({"planned": planned, "consolidated": reports}))
         }
     }
 }
 
+/// One step of a job; returns its report and the job for the rest, if any.
 async fn consolidate(
     services: &Services,
     analyzer: &Analyzer,
     config: &str,
-    p: &Partition,
-) -> Result<Value> {
-    let report = consolidate_job::run(services, analyzer, p, config).await?;
+    job: &Job,
+) -> Result<(Value, Option<Job>)> {
+    let report = consolidate_job::run(services, analyzer, job, config).await?;
     for problem in &report.problems {
         tracing::warn!(input = %problem.input, status = problem.status, reason = %problem.reason, "input not consolidated; left in place");
     }
@@ -205,9 +215,32 @@ async fn consolidate(
         parts = report.parts.len(),
         raw_files_deleted = report.raw_files_deleted,
         problems = report.problems.len(),
+        more = report.next.is_some(),
         "consolidated"
     );
-    Ok(serde_json::to_value(report)?)
+    let next = report.next.clone();
+    Ok((serde_json::to_value(report)?, next))
+}
+
+/// A step from the queue: the rest of the partition goes back to the queue
+/// before this message counts as done, so a crash in between repeats the
+/// step (harmless) rather than losing the rest.
+async fn consolidate_step(
+    services: &Services,
+    analyzer: &Analyzer,
+    config: &str,
+    job: &Job,
+) -> Result<Value> {
+    let (report, next) = consolidate(services, analyzer, config, job).await?;
+    if let Some(next) = next {
+        let queue = services
+            .config
+            .job_queue_url
+            .as_deref()
+            .context("a job has more steps but CTA_JOB_QUEUE_URL is not set")?;
+        plan::enqueue(&services.sqs, queue, &[next]).await?;
+    }
+    Ok(report)
 }
 
 async fn analyze_objects(
@@ -237,8 +270,8 @@ async fn messages_batch(
     let mut results = Vec::new();
     for (id, message) in messages {
         let result = match (services.config.role, message) {
-            (Role::Consolidate, Message::Job(p)) => {
-                consolidate(services, analyzer, config, &p).await
+            (Role::Consolidate, Message::Job(job)) => {
+                consolidate_step(services, analyzer, config, &job).await
             }
             (Role::Analyze, Message::Objects(objects)) => {
                 analyze_objects(services, analyzer, config, &objects).await

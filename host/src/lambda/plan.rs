@@ -6,9 +6,30 @@
 use anyhow::{Context, Result};
 use aws_sdk_s3::Client;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::layout::{Day, Partition};
 use crate::storage;
+
+/// One consolidation job: a partition and, for the later steps of a
+/// partition too large for one invocation, the last raw key already done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    #[serde(flatten)]
+    pub partition: Partition,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+impl Job {
+    pub fn new(partition: Partition) -> Job {
+        Job {
+            partition,
+            after: None,
+        }
+    }
+}
 
 /// The account folders under `AWSLogs/`, organization trails included.
 async fn account_folders(
@@ -84,17 +105,30 @@ pub fn window(today: Day, window: u32) -> Vec<Day> {
         .collect()
 }
 
-/// Sends one job per partition, ten per request (the SQS maximum).
-pub async fn enqueue(sqs: &aws_sdk_sqs::Client, queue_url: &str, jobs: &[Partition]) -> Result<()> {
+/// Sends the jobs, ten per request (the SQS maximum).
+///
+/// On a FIFO queue (the deployed one) each partition is its own message
+/// group, so at most one job per partition runs at a time: two jobs writing
+/// the same consolidated log at once could each delete raw files the
+/// other's parts do not hold. The deduplication id drops a second planning
+/// of the same step within SQS's five-minute window.
+pub async fn enqueue(sqs: &aws_sdk_sqs::Client, queue_url: &str, jobs: &[Job]) -> Result<()> {
+    let fifo = queue_url.ends_with(".fifo");
     for (batch_number, batch) in jobs.chunks(10).enumerate() {
         let entries = batch
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                SendMessageBatchRequestEntry::builder()
+            .map(|(i, job)| {
+                let body = serde_json::to_string(job).expect("a job serializes");
+                let mut entry = SendMessageBatchRequestEntry::builder()
                     .id(format!("job-{batch_number}-{i}"))
-                    .message_body(serde_json::to_string(p).expect("partition serializes"))
-                    .build()
+                    .message_body(&body);
+                if fifo {
+                    entry = entry
+                        .message_group_id(job.partition.prefix(""))
+                        .message_deduplication_id(hex::encode(Sha256::digest(&body)));
+                }
+                entry.build()
             })
             .collect::<Result<Vec<_>, _>>()?;
         let out = sqs
@@ -118,6 +152,20 @@ pub async fn enqueue(sqs: &aws_sdk_sqs::Client, queue_url: &str, jobs: &[Partiti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jobs_read_plain_partitions_and_steps() {
+        let plain = r#"{"account":"111122223333","region":"us-east-1","day":{"year":2026,"month":3,"day":1}}"#;
+        let job: Job = serde_json::from_str(plain).unwrap();
+        assert_eq!(job.after, None);
+        let step = Job {
+            after: Some("AWSLogs/x.json.gz".into()),
+            ..job.clone()
+        };
+        let text = serde_json::to_string(&step).unwrap();
+        assert_eq!(serde_json::from_str::<Job>(&text).unwrap(), step);
+        assert_eq!(serde_json::to_string(&job).unwrap(), plain);
+    }
 
     #[test]
     fn window_covers_yesterday_and_today() {

@@ -179,7 +179,10 @@ async fn a_day_larger_than_the_consolidator_buffer_spills_to_scratch_and_comes_o
     let env = p.env(
         "consolidate",
         &[
-            ("CTA_CONFIG_URI", format!("s3://{}/config/rules.json", p.logs)),
+            (
+                "CTA_CONFIG_URI",
+                format!("s3://{}/config/rules.json", p.logs),
+            ),
             ("RUST_LOG", "info".into()),
         ],
     );
@@ -217,7 +220,10 @@ async fn a_day_larger_than_the_consolidator_buffer_spills_to_scratch_and_comes_o
     for k in p.keys(&p.logs, "consolidated/").await {
         after.push(util::get(&p.client, &p.logs, &k).await);
     }
-    assert!(before == after, "a rerun with nothing new writes the same bytes");
+    assert!(
+        before == after,
+        "a rerun with nothing new writes the same bytes"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -283,24 +289,7 @@ async fn plans_one_job_per_partition_on_a_real_queue_and_workers_drain_it() {
     let late = br#"{"Records":[{"eventID":"late-1","eventTime":"2026-01-01T23:59:59Z","eventName":"GetObject"}]}"#;
     util::put(&p.client, &p.logs, &late_key, gzip(late)).await;
 
-    let moto = util::moto();
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::config::Builder::new()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-            .endpoint_url(&moto.endpoint)
-            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-                "testing", "testing", None, None, "tests",
-            ))
-            .build(),
-    );
-    let queue = sqs
-        .create_queue()
-        .queue_name(format!("{}-jobs", p.logs))
-        .send()
-        .await
-        .unwrap();
-    let queue_url = queue.queue_url().unwrap().to_owned();
+    let (sqs, queue_url) = fifo_queue(&format!("{}-jobs", p.logs)).await;
 
     let api = RuntimeApi::start().await;
     let _f = Function::start(
@@ -316,12 +305,49 @@ async fn plans_one_job_per_partition_on_a_real_queue_and_workers_drain_it() {
         "two accounts, one region, two days: {planned}"
     );
 
-    // Drain the queue the way Lambda's event source mapping would.
+    let jobs = drain(&api, &sqs, &queue_url).await;
+    assert_eq!(jobs, 4);
+    let ids = p.consolidated_ids().await;
+    assert_eq!(
+        ids.len() as u64,
+        p.expected_events + 1,
+        "every event, and the late one"
+    );
+    assert!(ids.contains_key("late-1"));
+    assert!(p.raw_log_keys().await.is_empty());
+}
+
+/// A FIFO job queue on moto, as Terraform makes it.
+async fn fifo_queue(name: &str) -> (aws_sdk_sqs::Client, String) {
+    let moto = util::moto();
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::new()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .endpoint_url(&moto.endpoint)
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .build(),
+    );
+    let queue = sqs
+        .create_queue()
+        .queue_name(format!("{name}.fifo"))
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .unwrap();
+    (sqs, queue.queue_url().unwrap().to_owned())
+}
+
+/// Drains the queue the way Lambda's event source mapping would; returns
+/// the number of jobs done.
+async fn drain(api: &RuntimeApi, sqs: &aws_sdk_sqs::Client, queue_url: &str) -> usize {
     let mut jobs = 0;
     loop {
         let received = sqs
             .receive_message()
-            .queue_url(&queue_url)
+            .queue_url(queue_url)
             .max_number_of_messages(10)
             .send()
             .await
@@ -332,13 +358,13 @@ async fn plans_one_job_per_partition_on_a_real_queue_and_workers_drain_it() {
         }
         let records: Vec<Value> = messages
             .iter()
-            .map(|m| json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(), "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jobs", "awsRegion": "us-east-1", "attributes": {}, "messageAttributes": {}}))
+            .map(|m| json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(), "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jobs.fifo", "awsRegion": "us-east-1", "attributes": {}, "messageAttributes": {}}))
             .collect();
         let answer = api.invoke(json!({"Records": records})).await.unwrap();
         assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
         for m in messages {
             sqs.delete_message()
-                .queue_url(&queue_url)
+                .queue_url(queue_url)
                 .receipt_handle(m.receipt_handle().unwrap())
                 .send()
                 .await
@@ -346,14 +372,53 @@ async fn plans_one_job_per_partition_on_a_real_queue_and_workers_drain_it() {
             jobs += 1;
         }
     }
-    assert_eq!(jobs, 4);
-    let ids = p.consolidated_ids().await;
-    assert_eq!(
-        ids.len() as u64,
-        p.expected_events + 1,
-        "every event, and the late one"
+    jobs
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partition_too_large_for_one_step_is_split_into_queued_steps() {
+    let today = host::lambda::layout::Day::today();
+    let mut spec = small_spec();
+    spec.start_day = (today.year, today.month, today.day);
+    spec.days = 1;
+    spec.accounts.truncate(1);
+    spec.regions.truncate(1);
+    spec.files_per_partition_day = 12;
+    spec.events_per_file = 2000;
+    spec.digest_files = false;
+    let p = pipeline("steps", &spec).await;
+    let raw_bytes: usize = {
+        let mut n = 0;
+        for k in p.raw_log_keys().await {
+            n += util::get(&p.client, &p.logs, &k).await.len();
+        }
+        n
+    };
+    // Steps of 1 MB: the partition needs several.
+    assert!(raw_bytes > 3 << 20, "{raw_bytes} bytes of raw logs");
+    let (sqs, queue_url) = fifo_queue(&format!("{}-jobs", p.logs)).await;
+    let api = RuntimeApi::start().await;
+    let _f = Function::start(
+        &api,
+        &p.env(
+            "consolidate",
+            &[
+                ("CTA_JOB_QUEUE_URL", queue_url.clone()),
+                ("CTA_MAX_JOB_MB", "1".into()),
+            ],
+        ),
+        p.dir.path(),
     );
-    assert!(ids.contains_key("late-1"));
+    let planned = api
+        .invoke(json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}))
+        .await
+        .unwrap();
+    assert_eq!(planned["queued"], 1, "{planned}");
+    let steps = drain(&api, &sqs, &queue_url).await;
+    assert!(steps >= 3, "{steps} steps for {raw_bytes} bytes");
+    let ids = p.consolidated_ids().await;
+    assert_eq!(ids.len() as u64, p.expected_events);
+    assert!(ids.values().all(|&n| n == 1), "every event exactly once");
     assert!(p.raw_log_keys().await.is_empty());
 }
 

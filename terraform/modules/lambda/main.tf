@@ -68,12 +68,15 @@ resource "aws_lambda_function" "consolidate" {
       CTA_JOB_QUEUE_URL       = var.jobs_queue_url
       CTA_CLEANUP             = tostring(var.enable_cleanup)
       CTA_WINDOW_DAYS         = tostring(var.window_days)
+      CTA_MAX_JOB_MB          = tostring(var.max_job_mb)
       CTA_COMPONENT_URI       = var.component_uri
       CTA_CONFIG_URI          = var.config_uri
       CTA_MEMORY_LIMIT_MB     = tostring(max(128, var.consolidate_memory_size - 256))
-      CTA_TIME_LIMIT_SECS     = tostring(var.consolidate_timeout)
-      CTA_CACHE_DIR           = var.cache_dir
-      RUST_LOG                = var.rust_log
+      # Sorted runs of days larger than memory go to /tmp; leave room for the cache.
+      CTA_SCRATCH_LIMIT_MB = tostring(max(64, var.ephemeral_storage_size - 256))
+      CTA_TIME_LIMIT_SECS  = tostring(var.consolidate_timeout)
+      CTA_CACHE_DIR        = var.cache_dir
+      RUST_LOG             = var.rust_log
     }
   }
 

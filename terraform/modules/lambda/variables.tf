@@ -216,6 +216,17 @@ variable "enable_cleanup" {
   default     = true
 }
 
+variable "max_job_mb" {
+  description = "Compressed MB of raw log files one consolidation step reads (CTA_MAX_JOB_MB); a partition with more is consolidated in several steps through the jobs queue."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.max_job_mb >= 1 && floor(var.max_job_mb) == var.max_job_mb
+    error_message = "max_job_mb must be a whole number of at least 1."
+  }
+}
+
 variable "window_days" {
   description = "CTA_WINDOW_DAYS (consolidate): how many recent days of partitions each plan covers."
   type        = number

@@ -6,10 +6,15 @@ locals {
 
 ################################################################################
 # Jobs queue (one message per partition) and its dead-letter queue
+#
+# FIFO, with one message group per partition: at most one job of a
+# partition runs at a time, so two consolidations never write the same log
+# at once. Throughput is per group, so partitions still run in parallel.
 ################################################################################
 
 resource "aws_sqs_queue" "dlq" {
   name                              = var.dlq_name
+  fifo_queue                        = true
   message_retention_seconds         = var.dlq_message_retention_seconds
   sqs_managed_sse_enabled           = local.sqs_managed_sse_enabled
   kms_master_key_id                 = var.kms_key_arn
@@ -20,6 +25,9 @@ resource "aws_sqs_queue" "dlq" {
 
 resource "aws_sqs_queue" "this" {
   name                              = var.name
+  fifo_queue                        = true
+  deduplication_scope               = "messageGroup"
+  fifo_throughput_limit             = "perMessageGroupId"
   visibility_timeout_seconds        = var.visibility_timeout_seconds
   message_retention_seconds         = var.message_retention_seconds
   receive_wait_time_seconds         = 20

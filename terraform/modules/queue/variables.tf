@@ -1,20 +1,20 @@
 variable "name" {
-  description = "Name of the jobs queue (one message per partition to consolidate)."
+  description = "Name of the jobs queue (one message per partition to consolidate); a FIFO queue, so it ends in .fifo."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-zA-Z0-9_-]{1,80}$", var.name))
-    error_message = "name must be 1-80 characters of letters, digits, hyphens and underscores."
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,75}\\.fifo$", var.name))
+    error_message = "name must be 1-75 characters of letters, digits, hyphens and underscores, then .fifo."
   }
 }
 
 variable "dlq_name" {
-  description = "Name of the jobs dead-letter queue."
+  description = "Name of the jobs dead-letter queue; FIFO like the jobs queue, so it ends in .fifo."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-zA-Z0-9_-]{1,80}$", var.dlq_name))
-    error_message = "dlq_name must be 1-80 characters of letters, digits, hyphens and underscores."
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,75}\\.fifo$", var.dlq_name))
+    error_message = "dlq_name must be 1-75 characters of letters, digits, hyphens and underscores, then .fifo."
   }
 }
 

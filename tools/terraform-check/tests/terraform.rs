@@ -98,6 +98,16 @@ const DEPLOYMENT_NEEDS: &[(&str, &[&str], &str)] = &[
         "var.window_days must reach the planner",
     ),
     (
+        "CTA_MAX_JOB_MB",
+        &[CONSOLIDATE],
+        "var.max_job_mb must reach the consolidator, or a step may outgrow the function's timeout",
+    ),
+    (
+        "CTA_SCRATCH_LIMIT_MB",
+        &[CONSOLIDATE],
+        "the scratch file must fit the function's ephemeral storage",
+    ),
+    (
         "CTA_OUTPUT_PREFIX",
         &[ANALYZE],
         "the analyze role may write reports only under var.output_prefix",
