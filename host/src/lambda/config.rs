@@ -43,9 +43,10 @@ pub struct LambdaConfig {
     pub event_bus_name: Option<String>,
     pub limits: Limits,
     pub cache_dir: PathBuf,
-    /// Test-only fault injection (`CTA_FAULT=exit-after-write`): the
-    /// consolidation exits right after writing, before verifying or cleaning
-    /// up, as a crash would. Never set in a deployment.
+    /// Test-only fault injection, as a crash would strike: the
+    /// consolidation exits right after writing every part, before verifying
+    /// or cleaning up (`CTA_FAULT=exit-after-write`), or right after writing
+    /// K parts (`exit-after-part:K`). Never set in a deployment.
     pub fault: Option<String>,
 }
 

@@ -8,10 +8,16 @@
 //!
 //! The order of steps is what makes it safe to crash anywhere and rerun:
 //! 1. read the existing consolidated parts and every raw file (the component
-//!    deduplicates by event id, so records already consolidated count once;
+//!    deduplicates by event id and time, so records already consolidated
+//!    count once;
 //!    a day larger than its buffer spills to a scratch file in `/tmp`);
 //! 2. write the new parts over the old ones, one at a time (same keys, same
-//!    bytes for the same records);
+//!    bytes for the same records), last part first. New records can only
+//!    push a record into a later part, never an earlier one (parts are
+//!    filled in time order), so when part k is overwritten every record of
+//!    the old part k is already in the new parts k and above, written
+//!    before it: a crash between two writes loses nothing. The parts wait
+//!    in a spool file in `/tmp` until the last one is known;
 //! 3. read every part back and check its SHA-256 and, through the component,
 //!    its record count;
 //! 4. only then delete parts left over from a larger earlier run, and, when
@@ -25,6 +31,7 @@ use sha2::{Digest, Sha256};
 use super::Services;
 use super::layout::Partition;
 use super::plan::Job;
+use super::spool::Spool;
 use crate::bindings::InputStatus;
 use crate::consolidate::Consolidating;
 use crate::runtime::Analyzer;
@@ -59,8 +66,8 @@ fn is_part(key: &str) -> bool {
         .is_some_and(|name| name.starts_with("part-") && name.ends_with(".json.gz"))
 }
 
-/// The raw files of one step: in key order (CloudTrail's names put the
-/// delivery time first), after the last key of the previous step, up to
+/// The raw files of one step: in key order (within a partition CloudTrail's
+/// file names differ first by delivery time), after the last key of the previous step, up to
 /// `max_bytes` (at least one file). Also says whether files are left over.
 fn step(mut raw: Vec<ObjectInfo>, after: Option<&str>, max_bytes: u64) -> (Vec<ObjectInfo>, bool) {
     raw.sort_by(|a, b| a.key.cmp(&b.key));
@@ -141,26 +148,32 @@ pub async fn run(
         }
     }
 
-    // Every input is read (existing parts included), so the parts can be
-    // written over the old ones as they come, one in memory at a time.
-    let mut written = Vec::new();
-    let result = run
-        .write_parts(async |part| {
-            let key = partition.part_key(&c.consolidated_prefix, written.len() + 1);
-            let data = part.artifact.data;
-            let digest = Sha256::digest(&data);
-            storage::put(s3, bucket, &key, data, &part.artifact.media_type).await?;
-            written.push((key, digest, part.records));
-            Ok(())
-        })
-        .await?;
-    let records_written: u64 = written.iter().map(|(_, _, n)| n).sum();
+    let mut spool = Spool::new()?;
+    let result = run.write_parts(async |part| spool.push(part)).await?;
+    let records_written: u64 = spool.parts().iter().map(|p| p.records).sum();
     if records_written != result.records_out {
         bail!(
-            "the component reports {} records out but its parts hold {records_written}; nothing deleted",
+            "the component reports {} records out but its parts hold {records_written}; nothing written",
             result.records_out
         );
     }
+
+    // Last part first: see the module's comment.
+    let mut written = Vec::new();
+    for index in (0..spool.parts().len()).rev() {
+        let part = &spool.parts()[index];
+        let key = partition.part_key(&c.consolidated_prefix, index + 1);
+        storage::put(s3, bucket, &key, spool.read(index)?, &part.media_type).await?;
+        written.push((key, part.sha256.clone(), part.records));
+        if c.fault.as_deref() == Some(&format!("exit-after-part:{}", written.len())) {
+            tracing::error!(
+                "CTA_FAULT=exit-after-part:{}: exiting as a crash would",
+                written.len()
+            );
+            std::process::exit(70);
+        }
+    }
+    written.reverse();
     if c.fault.as_deref() == Some("exit-after-write") {
         tracing::error!("CTA_FAULT=exit-after-write: exiting as a crash would");
         std::process::exit(70);
@@ -169,7 +182,7 @@ pub async fn run(
     let session = verifier.open_session(config).await?;
     for (key, digest, records) in &written {
         let (body, _) = storage::get_bytes(s3, bucket, key).await?;
-        if Sha256::digest(&body) != *digest {
+        if Sha256::digest(&body).as_slice() != digest.as_slice() {
             bail!(
                 "s3://{bucket}/{key} reads back with another checksum than was written; nothing deleted"
             );

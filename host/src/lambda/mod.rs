@@ -19,6 +19,7 @@ mod consolidate_job;
 pub mod events;
 pub mod layout;
 mod plan;
+mod spool;
 
 use std::process::ExitCode;
 use std::sync::Arc;
