@@ -224,6 +224,26 @@ async fn a_day_larger_than_the_consolidator_buffer_spills_to_scratch_and_comes_o
         before == after,
         "a rerun with nothing new writes the same bytes"
     );
+
+    // Larger parts, and a new file for one partition: its rerun writes
+    // fewer parts, and the stale ones go.
+    util::put(&p.client, &p.logs, "config/rules.json", b"{}".to_vec()).await;
+    let spec = small_spec();
+    let folder = format!("{}/us-east-1/2026/11/01/", spec.accounts[0]);
+    let late = br#"{"Records":[{"eventID":"late-1","eventTime":"2026-11-01T23:59:59Z","eventName":"GetObject"}]}"#;
+    let late_key = format!(
+        "AWSLogs/{}/CloudTrail/us-east-1/2026/11/01/late.json.gz",
+        spec.accounts[0]
+    );
+    util::put(&p.client, &p.logs, &late_key, gzip(late)).await;
+    api.invoke(manual_request())
+        .await
+        .expect("a rerun with larger parts succeeds");
+    let parts = p.keys(&p.logs, &format!("consolidated/{folder}")).await;
+    assert_eq!(parts, [format!("consolidated/{folder}part-00001.json.gz")]);
+    let ids = p.consolidated_ids().await;
+    assert_eq!(ids.len() as u64, p.expected_events + 1);
+    assert!(ids.values().all(|&n| n == 1), "every event exactly once");
 }
 
 #[tokio::test(flavor = "multi_thread")]

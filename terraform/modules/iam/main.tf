@@ -97,6 +97,16 @@ data "aws_iam_policy_document" "consolidate" {
     }
   }
 
+  # A rerun with a larger consolidate.max_part_bytes writes fewer parts; the
+  # ones left over hold copies of records now in the new parts, and go once
+  # the new ones are verified (recoverable through bucket versioning).
+  statement {
+    sid       = "DeleteStaleConsolidatedParts"
+    effect    = "Allow"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${var.log_bucket_arn}/${var.consolidated_prefix}*/part-*.json.gz"]
+  }
+
   statement {
     sid       = "ReadAnalyzerComponentAndConfig"
     effect    = "Allow"

@@ -7,7 +7,7 @@
 //!    function's memory size minus room for the host process.
 //! 3. IAM: the S3 actions granted are exactly those of the S3 calls in
 //!    `host/src`; no wildcard; `s3:DeleteObject` for consolidate only on raw
-//!    logs, for analyze only on its send-once markers; the SQS, SNS and
+//!    logs and consolidated parts, for analyze only on its send-once markers; the SQS, SNS and
 //!    EventBridge grants the calls need.
 //! 4. Triggers: schedule and jobs queue → consolidate; S3 notifications →
 //!    analyze; the Lambda permissions to match.
@@ -699,7 +699,8 @@ fn iam_grants_match_host_calls() {
         }
     }
 
-    // DeleteObject: consolidate on raw logs in the log bucket; analyze only on
+    // DeleteObject: consolidate on raw logs and stale consolidated parts in
+    // the log bucket; analyze only on
     // its send-once markers in the output bucket (released when a publish fails).
     for (role, (docs, stmts)) in &roles {
         for s in stmts.iter().filter(|s| s.grants("s3:DeleteObject")) {
@@ -724,9 +725,13 @@ fn iam_grants_match_host_calls() {
                 problems.push(format!("{what}: s3:DeleteObject without resources"));
             }
             for r in &s.resources {
-                if !r.contains(RAW_LOGS) || !r.contains("var.log_bucket_arn") {
+                let raw = r.contains(RAW_LOGS);
+                // Stale parts, after a rerun that wrote fewer.
+                let parts = r.contains("var.consolidated_prefix")
+                    && r.trim_matches('"').ends_with("/part-*.json.gz");
+                if !(raw || parts) || !r.contains("var.log_bucket_arn") {
                     problems.push(format!(
-                        "{what}: s3:DeleteObject on {r}; allowed only on the log bucket under <log_prefix>{RAW_LOGS}"
+                        "{what}: s3:DeleteObject on {r}; allowed only on the log bucket under <log_prefix>{RAW_LOGS} and on consolidated parts"
                     ));
                 }
             }
