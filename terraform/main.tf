@@ -149,16 +149,17 @@ module "lambda" {
   package_path              = local.lambda_package_path
   architecture              = var.lambda_architecture
 
-  consolidate_memory_size          = var.consolidate_memory_size
-  consolidate_timeout              = var.consolidate_timeout
-  consolidate_reserved_concurrency = var.consolidate_reserved_concurrency
-  analyze_memory_size              = var.analyze_memory_size
-  analyze_timeout                  = var.analyze_timeout
-  analyze_reserved_concurrency     = var.analyze_reserved_concurrency
-  ephemeral_storage_size           = var.ephemeral_storage_size
-  tracing_mode                     = var.tracing_mode
-  kms_key_arn                      = var.kms_key_arn
-  code_signing_config_arn          = var.code_signing_config_arn
+  consolidate_memory_size            = var.consolidate_memory_size
+  consolidate_timeout                = var.consolidate_timeout
+  consolidate_reserved_concurrency   = var.consolidate_reserved_concurrency
+  analyze_memory_size                = var.analyze_memory_size
+  analyze_timeout                    = var.analyze_timeout
+  analyze_reserved_concurrency       = var.analyze_reserved_concurrency
+  ephemeral_storage_size             = var.ephemeral_storage_size
+  consolidate_ephemeral_storage_size = var.consolidate_ephemeral_storage_size
+  tracing_mode                       = var.tracing_mode
+  kms_key_arn                        = var.kms_key_arn
+  code_signing_config_arn            = var.code_signing_config_arn
 
   log_retention_days    = var.log_retention_days
   log_group_kms_key_arn = var.log_group_kms_key_arn

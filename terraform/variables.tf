@@ -289,13 +289,24 @@ variable "analyze_reserved_concurrency" {
 }
 
 variable "ephemeral_storage_size" {
-  description = "Size (MB) of /tmp for both functions."
+  description = "Size (MB) of /tmp for the analyze function (holds CTA_CACHE_DIR)."
   type        = number
   default     = 512
 
   validation {
     condition     = var.ephemeral_storage_size >= 512 && var.ephemeral_storage_size <= 10240
     error_message = "ephemeral_storage_size must be between 512 and 10240."
+  }
+}
+
+variable "consolidate_ephemeral_storage_size" {
+  description = "Size (MB) of /tmp for the consolidate function: half of it (less the component cache) holds the sorted runs of a day larger than memory (CTA_SCRATCH_LIMIT_MB), the rest the parts waiting to be uploaded. About 1 GB of runs and 0.6 GB of parts per 4 GB of JSON in a partition-day; raise it (up to 10240) for larger days."
+  type        = number
+  default     = 4096
+
+  validation {
+    condition     = var.consolidate_ephemeral_storage_size >= 512 && var.consolidate_ephemeral_storage_size <= 10240
+    error_message = "consolidate_ephemeral_storage_size must be between 512 and 10240."
   }
 }
 

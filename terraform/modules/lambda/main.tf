@@ -48,7 +48,7 @@ resource "aws_lambda_function" "consolidate" {
   code_signing_config_arn        = var.code_signing_config_arn
 
   ephemeral_storage {
-    size = var.ephemeral_storage_size
+    size = var.consolidate_ephemeral_storage_size
   }
 
   dead_letter_config {
@@ -72,8 +72,9 @@ resource "aws_lambda_function" "consolidate" {
       CTA_COMPONENT_URI       = var.component_uri
       CTA_CONFIG_URI          = var.config_uri
       CTA_MEMORY_LIMIT_MB     = tostring(max(128, var.consolidate_memory_size - 256))
-      # Sorted runs of days larger than memory go to /tmp; leave room for the cache.
-      CTA_SCRATCH_LIMIT_MB = tostring(max(64, var.ephemeral_storage_size - 256))
+      # Half of /tmp, less the component cache, for the sorted runs of days
+      # larger than memory; the other half for the parts waiting to upload.
+      CTA_SCRATCH_LIMIT_MB = tostring(max(64, floor((var.consolidate_ephemeral_storage_size - 256) / 2)))
       CTA_TIME_LIMIT_SECS  = tostring(var.consolidate_timeout)
       CTA_CACHE_DIR        = var.cache_dir
       RUST_LOG             = var.rust_log

@@ -115,13 +115,24 @@ variable "analyze_reserved_concurrency" {
 }
 
 variable "ephemeral_storage_size" {
-  description = "Size (MB) of /tmp for both functions (holds CTA_CACHE_DIR)."
+  description = "Size (MB) of /tmp for the analyze function (holds CTA_CACHE_DIR)."
   type        = number
   default     = 512
 
   validation {
     condition     = var.ephemeral_storage_size >= 512 && var.ephemeral_storage_size <= 10240
     error_message = "ephemeral_storage_size must be between 512 and 10240."
+  }
+}
+
+variable "consolidate_ephemeral_storage_size" {
+  description = "Size (MB) of /tmp for the consolidate function: the compiled-component cache, then half of the rest for the sorted runs of days larger than memory (CTA_SCRATCH_LIMIT_MB) and room for the parts waiting to be uploaded."
+  type        = number
+  default     = 4096
+
+  validation {
+    condition     = var.consolidate_ephemeral_storage_size >= 512 && var.consolidate_ephemeral_storage_size <= 10240
+    error_message = "consolidate_ephemeral_storage_size must be between 512 and 10240."
   }
 }
 
