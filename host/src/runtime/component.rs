@@ -5,7 +5,9 @@
 //! whose WASI context grants nothing: no preopened directories, no
 //! environment, no arguments, no network, no inherited stdio (stderr is
 //! captured, bounded, for the host's log), plus a memory cap and a time
-//! limit armed before every call.
+//! limit armed before every call. The only streams it ever holds are the
+//! ones handed to it in calls: inputs to read, and a consolidator's capped
+//! scratch stream.
 
 use std::path::Path;
 
