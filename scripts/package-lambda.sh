@@ -13,4 +13,12 @@ case "$arch" in
 esac
 cargo lambda build --release "--$arch" --output-format zip --bin cloudtrail-analyzer --lambda-dir target/lambda
 cargo build --release -p analyzer-wasm --target wasm32-wasip2
-ls -l target/lambda/cloudtrail-analyzer/bootstrap.zip target/wasm32-wasip2/release/analyzer_wasm.wasm
+# The artifacts land under ./target whatever CARGO_TARGET_DIR says: the
+# Terraform's default paths point there.
+built="${CARGO_TARGET_DIR:-target}/wasm32-wasip2/release/analyzer_wasm.wasm"
+component=target/wasm32-wasip2/release/analyzer_wasm.wasm
+if [ "$(realpath -m "$built")" != "$(realpath -m "$component")" ]; then
+    mkdir -p "$(dirname "$component")"
+    cp "$built" "$component"
+fi
+ls -l target/lambda/cloudtrail-analyzer/bootstrap.zip "$component"
