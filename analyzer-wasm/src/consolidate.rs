@@ -114,7 +114,7 @@ impl Consolidator {
             bytes,
             detail,
         };
-        self.push_outcome(outcome.clone());
+        self.inputs.push(outcome.clone());
         outcome
     }
 
@@ -173,17 +173,13 @@ impl Consolidator {
 
     /// An input the host could not deliver: listed as failed, counted nowhere.
     pub fn record_failure(&mut self, name: &str, reason: &str) {
-        self.push_outcome(InputRecord {
+        self.inputs.push(InputRecord {
             name: name.to_owned(),
             status: Status::Failed,
             events: 0,
             bytes: 0,
             detail: reason.to_owned(),
         });
-    }
-
-    fn push_outcome(&mut self, outcome: InputRecord) {
-        self.inputs.push(outcome);
     }
 
     /// Sorts the buffer into a run on the scratch stream.

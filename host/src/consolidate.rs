@@ -102,14 +102,14 @@ pub async fn consolidate(
         .write_parts(async |part| {
             if let Some(previous) = held.replace(part) {
                 let target = part_name(out, Some(written.len() + 1));
-                written.push(write_part(&previous, target, s3).await?);
+                written.push(write_part(previous, target, s3).await?);
             }
             Ok(())
         })
         .await?;
     if let Some(last) = held {
         let number = (!written.is_empty()).then(|| written.len() + 1);
-        written.push(write_part(&last, part_name(out, number), s3).await?);
+        written.push(write_part(last, part_name(out, number), s3).await?);
     }
     Ok((result, written))
 }
@@ -124,7 +124,7 @@ pub fn part_name(out: &str, number: Option<usize>) -> String {
 }
 
 /// Writes one part to a file path or an S3 key; returns where it went.
-async fn write_part(part: &ConsolidatedPart, target: String, s3: &LazyS3) -> Result<String> {
+async fn write_part(part: ConsolidatedPart, target: String, s3: &LazyS3) -> Result<String> {
     safe_name(&part.artifact.name)?;
     match S3Location::parse(&target) {
         Some(loc) => {
@@ -133,7 +133,7 @@ async fn write_part(part: &ConsolidatedPart, target: String, s3: &LazyS3) -> Res
                 s3.get().await,
                 &loc.bucket,
                 &loc.key,
-                part.artifact.data.clone(),
+                part.artifact.data,
                 &part.artifact.media_type,
             )
             .await?;

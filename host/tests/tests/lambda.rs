@@ -85,8 +85,21 @@ impl Pipeline {
 
     /// Every record in the consolidated logs, by event id → count.
     async fn consolidated_ids(&self) -> BTreeMap<String, u32> {
+        self.ids_in(self.keys(&self.logs, "consolidated/").await)
+            .await
+    }
+
+    /// Every record in the consolidated logs and the raw files.
+    async fn ids_anywhere(&self) -> BTreeMap<String, u32> {
+        let mut keys = self.keys(&self.logs, "consolidated/").await;
+        keys.extend(self.raw_log_keys().await);
+        self.ids_in(keys).await
+    }
+
+    /// The records of the gzip logs at `keys`, by event id → count.
+    async fn ids_in(&self, keys: Vec<String>) -> BTreeMap<String, u32> {
         let mut ids = BTreeMap::new();
-        for key in self.keys(&self.logs, "consolidated/").await {
+        for key in keys {
             let body = util::get(&self.client, &self.logs, &key).await;
             let mut text = String::new();
             std::io::Read::read_to_string(
@@ -283,28 +296,6 @@ async fn a_crash_between_write_and_cleanup_loses_and_duplicates_nothing() {
     assert_eq!(ids.len() as u64, p.expected_events);
     assert!(ids.values().all(|&n| n == 1));
     assert!(p.raw_log_keys().await.is_empty());
-}
-
-/// Every event id in the consolidated parts and the raw files, with counts.
-impl Pipeline {
-    async fn ids_anywhere(&self) -> BTreeMap<String, u32> {
-        let mut ids = self.consolidated_ids().await;
-        for key in self.raw_log_keys().await {
-            let body = util::get(&self.client, &self.logs, &key).await;
-            let mut text = String::new();
-            std::io::Read::read_to_string(
-                &mut flate2::read::MultiGzDecoder::new(&body[..]),
-                &mut text,
-            )
-            .unwrap();
-            let doc: Value = serde_json::from_str(&text).unwrap();
-            for r in doc["Records"].as_array().unwrap() {
-                *ids.entry(r["eventID"].as_str().unwrap().to_owned())
-                    .or_insert(0) += 1;
-            }
-        }
-        ids
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

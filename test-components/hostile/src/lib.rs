@@ -77,6 +77,11 @@ fn misbehave(name: String) -> t::InputOutcome {
         },
         other => format!("nothing to do for {other}"),
     };
+    failed(name, detail)
+}
+
+/// Every outcome here is a failure whose detail says what happened.
+fn failed(name: String, detail: String) -> t::InputOutcome {
     t::InputOutcome {
         name,
         status: t::InputStatus::Failed,
@@ -142,13 +147,7 @@ impl Flood {
             }
         };
         self.met.replace(detail.clone());
-        t::InputOutcome {
-            name,
-            status: t::InputStatus::Failed,
-            events: 0,
-            bytes: 0,
-            detail,
-        }
+        failed(name, detail)
     }
 }
 
