@@ -12,13 +12,31 @@ A file is gunzipped when it starts with the gzip magic bytes 1f 8b, then
 read whole with json.load. A file without a top-level "Records" key, such
 as a CloudTrail-Digest file, is skipped with a note on stderr, as is a file
 that is not JSON. Every record then updates the counters exactly as the old
-analyzer did (see count()); like it, a record whose "resources" is not a
-list of objects stops the run with a traceback.
+analyzer did (see count(), the old loop itself):
 
-Output: one line of JSON on stdout, keys sorted. Missing or null values
-count under "null", which is the key json.dumps gives None. (json.dumps
-with sort_keys=True cannot sort None beside strings, so keys are converted
-first, the way json.dumps converts them.)
+- eventName: record["eventName"], always counted; a missing one raises.
+- resources[].type: every element of record.get("resources", []); a missing
+  or null type counts under "null"; resources that is null, a number or a
+  non-empty string or object, or an element that is not an object, raises.
+- userIdentity.type: record.get("userIdentity", {}).get("type", "Unknown"),
+  always counted; a userIdentity that is not an object raises.
+- awsRegion, sourceIPAddress, eventType, eventCategory: counted only when
+  truthy (missing, null, "", false, 0 and empty containers are not counted).
+- total_events: every record.
+- A value that cannot be a dict key (a non-empty object or list) raises.
+
+--null-for-missing-event-name reads eventName with record.get instead, which
+is what the new analyzer does (CloudTrail Insights events have no top-level
+eventName, so the old loop raised on every trail with Insights).
+
+Like the old analyzer, a record that raises stops the run with a traceback;
+with --keep-going the file it is in is reported on stderr as
+"raised: PATH: <exception>", contributes nothing, and the run goes on.
+
+Output: one line of JSON on stdout, keys sorted. None counts under "null",
+which is the key json.dumps gives it. (json.dumps with sort_keys=True cannot
+sort None beside strings, so keys are converted first, the way json.dumps
+converts them.)
 
 --csv FILE also writes the event counts as CSV: an "event_name,count"
 header, then one row per event name, most frequent first, ties by name.
@@ -65,20 +83,28 @@ def load(path):
         return json.load(fh)
 
 
-def count(records, counters):
-    """The old analyzer's loop, unchanged."""
+def count(records, counters, event_name=lambda record: record['eventName']):
+    """The old analyzer's loop, unchanged but for how eventName is read."""
     (event_counts, resource_counts, account_counts, region_counts,
      source_ip_counts, event_type_counts, event_category_counts) = counters
     total_events = 0
     for record in records:
-        event_counts[record.get('eventName')] += 1
+        event_counts[event_name(record)] += 1
         for resource in record.get('resources', []):
             resource_counts[resource.get('type')] += 1
         account_counts[record.get('userIdentity', {}).get('type', 'Unknown')] += 1
-        region_counts[record.get('awsRegion')] += 1
-        source_ip_counts[record.get('sourceIPAddress')] += 1
-        event_type_counts[record.get('eventType')] += 1
-        event_category_counts[record.get('eventCategory')] += 1
+        region = record.get('awsRegion')
+        if region:
+            region_counts[region] += 1
+        source_ip = record.get('sourceIPAddress')
+        if source_ip:
+            source_ip_counts[source_ip] += 1
+        event_type = record.get('eventType')
+        if event_type:
+            event_type_counts[event_type] += 1
+        event_category = record.get('eventCategory')
+        if event_category:
+            event_category_counts[event_category] += 1
         total_events += 1
     return total_events
 
@@ -106,9 +132,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="+", metavar="PATH", help="log file or directory")
     parser.add_argument("--csv", metavar="FILE", help="also write event_name,count rows to FILE")
+    parser.add_argument("--null-for-missing-event-name", action="store_true",
+                        help="count a record without eventName under null, as the new analyzer "
+                             "does, where the old one raised (Insights events have none)")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="report a file on which the old loop raised and go on without it")
     args = parser.parse_args(argv)
 
     counters = tuple(collections.Counter() for _ in DIMENSIONS)
+    event_name = (lambda record: record.get('eventName')) if args.null_for_missing_event_name \
+        else (lambda record: record['eventName'])
     total_events = 0
     for path in input_files(args.paths):
         try:
@@ -119,7 +152,19 @@ def main(argv=None):
         if not isinstance(data, dict) or "Records" not in data:
             print(f"skipping {path}: no \"Records\" key (not a CloudTrail log file)", file=sys.stderr)
             continue
-        total_events += count(data["Records"], counters)
+        if not args.keep_going:
+            total_events += count(data["Records"], counters, event_name)
+            continue
+        # Count the file apart, so one that raises contributes nothing.
+        mine = tuple(collections.Counter() for _ in DIMENSIONS)
+        try:
+            events = count(data["Records"], mine, event_name)
+        except Exception as e:  # the old loop's KeyError, TypeError, AttributeError
+            print(f"raised: {path}: {type(e).__name__}: {e}", file=sys.stderr)
+            continue
+        total_events += events
+        for ours, theirs in zip(counters, mine):
+            ours.update(theirs)
 
     result = {name: as_json_object(c) for name, c in zip(DIMENSIONS, counters)}
     result["total_events"] = total_events

@@ -413,7 +413,7 @@ def measure(tool, inp, ctx, timeout):
         if avail and need > avail:
             return Outcome(f"skipped: needs ~{need / 2**30:.0f} GiB RAM, "
                            f"{avail / 2**30:.0f} GiB available"), None
-        r = spawn([sys.executable, REFERENCE, inp.path], timeout=timeout, stdout=out)
+        r = spawn([sys.executable, REFERENCE, "--null-for-missing-event-name", inp.path], timeout=timeout, stdout=out)
     elif tool == "duckdb":
         r = spawn([sys.executable, DUCKDB_COUNTS, "--maximum-object-size",
                    duckdb_max_object(inp.largest_file_bytes), inp.path],

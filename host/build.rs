@@ -48,7 +48,49 @@ fn main() {
     .unwrap();
 }
 
+/// Makes sure the toolchain that builds the guest has the wasm target.
+///
+/// rustup adds the targets of `rust-toolchain.toml` only when it installs the
+/// toolchain itself, not to a toolchain that is already there, so on such a
+/// machine the first `cargo run` would fail with "can't find crate for
+/// `core`". With rustup present we add the target and say so; without it we
+/// stop with the one command that fixes it.
+fn ensure_guest_target() {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let installed = |root: &Path| root.join("lib/rustlib").join(GUEST_TARGET).is_dir();
+    if sysroot.as_deref().is_some_and(installed) {
+        return;
+    }
+    let fix = format!("rustup target add {GUEST_TARGET}");
+    // RUSTUP_TOOLCHAIN is set by rustup's proxies; it names the toolchain
+    // this build runs on (the one rust-toolchain.toml pins).
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", GUEST_TARGET]);
+    if let Ok(toolchain) = env::var("RUSTUP_TOOLCHAIN") {
+        rustup.args(["--toolchain", &toolchain]);
+    }
+    println!(
+        "cargo:warning=the {GUEST_TARGET} target is missing; running `{fix}` to build the \
+         embedded analyzer component"
+    );
+    match rustup.status() {
+        Ok(status) if status.success() => {}
+        Ok(status) => panic!("`{fix}` failed ({status}); run it by hand, then build again"),
+        Err(_) => panic!(
+            "the {GUEST_TARGET} target is not installed for {rustc} and rustup was not found: \
+             install the target for this toolchain (with rustup: `{fix}`), then build again"
+        ),
+    }
+}
+
 fn build_guest(workspace: &Path, target_dir: &Path) -> PathBuf {
+    ensure_guest_target();
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)

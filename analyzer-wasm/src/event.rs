@@ -20,15 +20,20 @@ pub enum Field<'a> {
     Missing,
     Null,
     Str(Cow<'a, str>),
-    /// A number or boolean, as JSON text; an object or list, as `{}`/`[]`.
-    Other(String),
+    /// A number or boolean, as the text Python's `json.dumps` gives it as a
+    /// key; an object or list, as `{}`/`[]`. `truthy` is Python's truthiness
+    /// of the value (`0`, `0.0`, `false`, `{}` and `[]` are falsy).
+    Other {
+        text: String,
+        truthy: bool,
+    },
 }
 
 impl<'a> Field<'a> {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Field::Str(s) => Some(s),
-            Field::Other(s) => Some(s),
+            Field::Other { text, .. } => Some(text),
             _ => None,
         }
     }
@@ -39,8 +44,59 @@ impl<'a> Field<'a> {
         self.as_str().unwrap_or("null")
     }
 
+    /// The key of the old analyzer's `if value: counter[value] += 1`: `None`
+    /// for a value Python finds falsy (missing, `null`, `""`, `false`, `0`,
+    /// an empty object or list), which is not counted at all.
+    pub fn truthy_key(&self) -> Option<&str> {
+        match self {
+            Field::Str(s) if !s.is_empty() => Some(s),
+            Field::Other { text, truthy: true } => Some(text),
+            _ => None,
+        }
+    }
+
     pub fn is_present(&self) -> bool {
         self.as_str().is_some()
+    }
+
+    fn other(text: impl Into<String>, truthy: bool) -> Self {
+        Field::Other {
+            text: text.into(),
+            truthy,
+        }
+    }
+}
+
+/// Python's `repr` of a float, which is what `json.dumps` writes for a float
+/// key: the shortest digits that round-trip, `1.0` for integral values, and
+/// exponent notation (`1e+16`, `1.5e-05`) outside `1e-4 <= |v| < 1e16`.
+fn python_float_repr(v: f64) -> String {
+    // `{:e}` gives the same shortest round-trip digits, always in exponent form.
+    let sci = format!("{v:e}");
+    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` has an exponent");
+    let exp: i32 = exp.parse().expect("`{:e}` exponent is an integer");
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if !(-4..16).contains(&exp) {
+        let (first, rest) = digits.split_at(1);
+        let point = if rest.is_empty() { "" } else { "." };
+        let exp_sign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{first}{point}{rest}e{exp_sign}{:02}", exp.abs())
+    } else if exp < 0 {
+        let zeros = "0".repeat((-exp - 1) as usize);
+        format!("{sign}0.{zeros}{digits}")
+    } else {
+        let point = exp as usize + 1;
+        if digits.len() <= point {
+            let zeros = "0".repeat(point - digits.len());
+            format!("{sign}{digits}{zeros}.0")
+        } else {
+            let (int, frac) = digits.split_at(point);
+            format!("{sign}{int}.{frac}")
+        }
     }
 }
 
@@ -68,24 +124,30 @@ impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
                 Ok(Field::Null)
             }
             fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Field::Other(if v { "true" } else { "false" }.into()))
+                Ok(Field::other(if v { "true" } else { "false" }, v))
             }
             fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Field::Other(v.to_string()))
+                Ok(Field::other(v.to_string(), v != 0))
             }
             fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Field::Other(v.to_string()))
+                Ok(Field::other(v.to_string(), v != 0))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Field::Other(v.to_string()))
+                Ok(Field::other(python_float_repr(v), v != 0.0))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Field::Other("{}".into()))
+                let mut entries = 0;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                    entries += 1;
+                }
+                Ok(Field::other("{}", entries > 0))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Field::Other("[]".into()))
+                let mut items = 0;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    items += 1;
+                }
+                Ok(Field::other("[]", items > 0))
             }
         }
         d.deserialize_any(FieldVisitor)
@@ -93,7 +155,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
 }
 
 /// A nested object read only if it has the expected shape; anything else
-/// (null, a string, a malformed object) reads as absent.
+/// (null, a string, a list, a malformed object) reads as absent. (serde
+/// would read a struct from a list too; a record's `[1]` is not an object.)
 #[derive(Debug)]
 pub struct Lenient<T>(pub Option<T>);
 
@@ -106,7 +169,27 @@ impl<T> Default for Lenient<T> {
 impl<'de: 'a, 'a, T: Deserialize<'a>> Deserialize<'de> for Lenient<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw: &'de RawValue = Deserialize::deserialize(d)?;
+        if !raw.get().starts_with('{') {
+            return Ok(Lenient(None));
+        }
         Ok(Lenient(serde_json::from_str(raw.get()).ok()))
+    }
+}
+
+/// A list read only if it is one; anything else reads as absent.
+#[derive(Debug)]
+pub struct LenientList<T>(pub Option<Vec<T>>);
+
+impl<T> Default for LenientList<T> {
+    fn default() -> Self {
+        LenientList(None)
+    }
+}
+
+impl<'de: 'a, 'a, T: Deserialize<'a>> Deserialize<'de> for LenientList<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw: &'de RawValue = Deserialize::deserialize(d)?;
+        Ok(LenientList(serde_json::from_str(raw.get()).ok()))
     }
 }
 
@@ -191,7 +274,7 @@ pub struct Event<'a> {
     /// Absent (`None`) is not the same as present-but-malformed: the old
     /// analyzer iterated `record.get('resources', [])`.
     #[serde(borrow)]
-    pub resources: Lenient<Vec<Lenient<Resource<'a>>>>,
+    pub resources: LenientList<Lenient<Resource<'a>>>,
     #[serde(rename = "responseElements", borrow)]
     pub response_elements: Option<&'a RawValue>,
     #[serde(rename = "additionalEventData", borrow)]
@@ -300,6 +383,53 @@ mod tests {
         assert_eq!(null_type.identity_type_key(), "null");
         let odd = Event::parse(br#"{"userIdentity":"root"}"#).unwrap();
         assert_eq!(odd.identity_type_key(), "Unknown");
+    }
+
+    #[test]
+    fn truthiness_follows_python() {
+        let key = |json: &str| {
+            let raw = format!(r#"{{"awsRegion":{json}}}"#);
+            Event::parse(raw.as_bytes())
+                .unwrap()
+                .aws_region
+                .truthy_key()
+                .map(str::to_owned)
+        };
+        for falsy in [
+            "null", r#""""#, "false", "0", "-0", "0.0", "-0.0", "0e5", "{}", "[]",
+        ] {
+            assert_eq!(key(falsy), None, "{falsy} is falsy in Python");
+        }
+        assert_eq!(Event::parse(b"{}").unwrap().aws_region.truthy_key(), None);
+        assert_eq!(key(r#""us-east-1""#).as_deref(), Some("us-east-1"));
+        assert_eq!(key("true").as_deref(), Some("true"));
+        assert_eq!(key("7").as_deref(), Some("7"));
+        assert_eq!(key("-3").as_deref(), Some("-3"));
+        assert_eq!(key(r#"{"a":1}"#).as_deref(), Some("{}"));
+        assert_eq!(key("[0]").as_deref(), Some("[]"));
+    }
+
+    #[test]
+    fn floats_print_as_python_repr() {
+        for (v, repr) in [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (1.5, "1.5"),
+            (100000.0, "100000.0"),
+            (123.456, "123.456"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (0.000015, "1.5e-05"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.25e22, "1.25e+22"),
+            (-2.5e-7, "-2.5e-07"),
+            (1e300, "1e+300"),
+            (0.1, "0.1"),
+        ] {
+            assert_eq!(python_float_repr(v), repr, "repr({v:?})");
+        }
     }
 
     #[test]

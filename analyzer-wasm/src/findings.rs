@@ -1036,42 +1036,35 @@ impl Hit {
 
 /// `findings.csv`: one row per finding, in the order given.
 pub fn findings_csv(findings: &[Finding]) -> String {
-    let mut out = String::new();
-    csv::row(
-        &mut out,
-        &[
-            "severity",
-            "rule_id",
-            "title",
-            "event_time",
-            "event_name",
-            "event_source",
-            "principal",
-            "source_ip",
-            "account_id",
-            "region",
-            "event_id",
-        ],
-    );
+    let mut out = csv::Table::new(&[
+        "severity",
+        "rule_id",
+        "title",
+        "event_time",
+        "event_name",
+        "event_source",
+        "principal",
+        "source_ip",
+        "account_id",
+        "region",
+        "event_id",
+    ]);
     for f in findings {
-        csv::row(
-            &mut out,
-            &[
-                &f.severity,
-                &f.rule_id,
-                &f.title,
-                &f.event_time,
-                &f.event_name,
-                &f.event_source,
-                &f.principal,
-                &f.source_ip,
-                &f.account_id,
-                &f.region,
-                &f.event_id,
-            ],
-        );
+        out.row(&[
+            &f.severity,
+            &f.rule_id,
+            &f.title,
+            &f.event_time,
+            &f.event_name,
+            &f.event_source,
+            &f.principal,
+            &f.source_ip,
+            &f.account_id,
+            &f.region,
+            &f.event_id,
+        ]);
     }
-    out
+    out.finish()
 }
 
 #[cfg(test)]

@@ -129,25 +129,23 @@ pub fn insights_json(stats: &Stats, summary: &Summary, findings: &Value) -> Vec<
 
 /// The old analyzer's CSV: `event_name,count`, most frequent first.
 fn event_csv(events: &Counter) -> String {
-    let mut out = String::new();
-    csv::row(&mut out, &["event_name", "count"]);
+    let mut out = csv::Table::new(&["event_name", "count"]);
     for (name, n) in events.top(usize::MAX) {
-        csv::row(&mut out, &[name, &n.to_string()]);
+        out.row(&[name, &n.to_string()]);
     }
-    out
+    out.finish()
 }
 
 /// Every dimension in long form, for spreadsheets and SQL loaders.
 fn dimensions_csv(stats: &Stats) -> String {
-    let mut out = String::new();
-    csv::row(&mut out, &["dimension", "key", "count"]);
+    let mut out = csv::Table::new(&["dimension", "key", "count"]);
     for (name, counter) in stats.dims.iter() {
         for (key, n) in counter.top(usize::MAX) {
-            csv::row(&mut out, &[name, key, &n.to_string()]);
+            out.row(&[name, key, &n.to_string()]);
         }
         if counter.is_truncated() {
-            csv::row(&mut out, &[name, "(other)", &counter.other().to_string()]);
+            out.row(&[name, "(other)", &counter.other().to_string()]);
         }
     }
-    out
+    out.finish()
 }

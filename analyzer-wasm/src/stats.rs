@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::counter::Counter;
 use crate::event::Event;
 
-/// Bumped whenever the serialized form changes incompatibly.
-pub const STATE_VERSION: u32 = 2;
+/// Bumped whenever the serialized form or the meaning of a count changes
+/// (3: the old analyzer's four truthy-only keys no longer count `null`).
+pub const STATE_VERSION: u32 = 3;
 
 macro_rules! dimensions {
     ($($(#[doc = $doc:literal])* $field:ident,)*) => {
@@ -45,13 +46,13 @@ dimensions! {
     resource_counts,
     /// `userIdentity.type`, `Unknown` when missing (legacy).
     account_counts,
-    /// `awsRegion` (legacy).
+    /// `awsRegion`, only when truthy (legacy).
     region_counts,
-    /// `sourceIPAddress` (legacy).
+    /// `sourceIPAddress`, only when truthy (legacy).
     source_ip_counts,
-    /// `eventType` (legacy).
+    /// `eventType`, only when truthy (legacy).
     event_type_counts,
-    /// `eventCategory` (legacy).
+    /// `eventCategory`, only when truthy (legacy).
     event_category_counts,
     /// `eventSource`: the AWS service called.
     service_counts,
@@ -119,11 +120,17 @@ impl Stats {
             }
         }
         d.account_counts.add(e.identity_type_key(), max_keys);
-        d.region_counts.add(e.aws_region.legacy_key(), max_keys);
-        d.source_ip_counts.add(e.source_ip.legacy_key(), max_keys);
-        d.event_type_counts.add(e.event_type.legacy_key(), max_keys);
-        d.event_category_counts
-            .add(e.event_category.legacy_key(), max_keys);
+        // The old analyzer counted these four only when truthy.
+        for (counter, field) in [
+            (&mut d.region_counts, &e.aws_region),
+            (&mut d.source_ip_counts, &e.source_ip),
+            (&mut d.event_type_counts, &e.event_type),
+            (&mut d.event_category_counts, &e.event_category),
+        ] {
+            if let Some(key) = field.truthy_key() {
+                counter.add(key, max_keys);
+            }
+        }
 
         if let Some(service) = e.event_source.as_str() {
             d.service_counts.add(service, max_keys);

@@ -14,7 +14,7 @@ wasmtime::component::bindgen!({
 
 pub use cloudtrail::analyzer::types::{
     Alert, Artifact, ComponentInfo, ConsolidatedPart, Consolidation, Error as ContractError,
-    InputOutcome, InputStatus, Report, Summary,
+    InputOutcome, InputStatus, Report, Rule, Summary,
 };
 pub use exports::cloudtrail::analyzer::analyzer::Guest as AnalyzerExports;
 

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use clap::builder::StyledStr;
 use clap::{Args, Parser, Subcommand};
 
 use crate::analyze::{self, Job, OnOutcome};
@@ -30,8 +31,10 @@ pub const EXIT_ERROR: u8 = 2;
     name = "cloudtrail-analyzer",
     version,
     about = "Analyze AWS CloudTrail logs with a sandboxed, swappable rules component",
-    after_help = "Exit status: 0 all inputs analyzed or skipped; 1 an input failed (the rest \
-                  were analyzed); 2 usage error or a failure that stopped the run."
+    after_help = examples(TOP_EXAMPLES, Some(
+        "Exit status: 0 all inputs analyzed or skipped; 1 an input failed (the rest \
+         were analyzed); 2 usage error or a failure that stopped the run."
+    ))
 )]
 struct Cli {
     #[command(subcommand)]
@@ -41,6 +44,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Analyze log files, folders and S3 prefixes into reports.
+    #[command(after_help = examples(ANALYZE_EXAMPLES, None))]
     Analyze {
         /// Files, folders (read recursively) and s3://bucket/prefix URIs.
         #[arg(required = true)]
@@ -64,6 +68,7 @@ enum Command {
         runtime: RuntimeArgs,
     },
     /// Consolidate many log files into one CloudTrail log (deduplicated, ordered).
+    #[command(after_help = examples(AGGREGATE_EXAMPLES, None))]
     Aggregate {
         #[arg(required = true)]
         inputs: Vec<String>,
@@ -86,12 +91,140 @@ enum Command {
 #[derive(Subcommand)]
 enum ComponentCommand {
     /// Print a component's name, version, contract and rules.
+    #[command(after_help = examples(INFO_EXAMPLES, None))]
     Info {
         #[command(flatten)]
         runtime: RuntimeArgs,
     },
     /// Write the embedded default component: the starting point for custom rules.
+    #[command(after_help = examples(EXPORT_EXAMPLES, None))]
     Export { file: PathBuf },
+}
+
+/// Examples at the end of `--help`: what each is for, then the command.
+/// Each must run as written with the flags above (the CLI tests parse them
+/// back through the binary and run the local ones).
+type Examples = &'static [(&'static str, &'static str)];
+
+const TOP_EXAMPLES: Examples = &[
+    (
+        "Analyze a folder of logs; the report goes to ./report",
+        "cloudtrail-analyzer analyze ./AWSLogs --out report",
+    ),
+    (
+        "Consolidate a day of logs in S3 into one file, with an AWS profile's credentials",
+        "AWS_PROFILE=audit cloudtrail-analyzer aggregate \
+         s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2024/06/01/ \
+         --out 2024-06-01.json.gz",
+    ),
+    (
+        "Write the embedded component, the starting point for custom rules",
+        "cloudtrail-analyzer component export rules.wasm",
+    ),
+];
+
+const ANALYZE_EXAMPLES: Examples = &[
+    (
+        "A folder of logs (read recursively); the report goes to ./report",
+        "cloudtrail-analyzer analyze ./AWSLogs --out report",
+    ),
+    (
+        "Every log under an S3 prefix, with an AWS profile's credentials",
+        "AWS_PROFILE=audit cloudtrail-analyzer analyze s3://my-trail-bucket/AWSLogs/ --out report",
+    ),
+    (
+        "Custom rules and their configuration; the report is written to S3",
+        "cloudtrail-analyzer analyze ./AWSLogs --component rules.wasm --config rules.json \
+         --out s3://my-reports/2024-06/",
+    ),
+];
+
+const AGGREGATE_EXAMPLES: Examples = &[
+    (
+        "One day of local logs into one gzip log (in parts past 256 MiB)",
+        "cloudtrail-analyzer aggregate ./AWSLogs/123456789012/CloudTrail/us-east-1/2024/06/01 \
+         --out 2024-06-01.json.gz",
+    ),
+    (
+        "From and to an S3-compatible server (MinIO, LocalStack, …)",
+        "cloudtrail-analyzer aggregate \
+         s3://trail/AWSLogs/123456789012/CloudTrail/us-east-1/2024/06/01/ \
+         --out s3://trail/daily/2024-06-01.json.gz --endpoint-url http://localhost:9000",
+    ),
+    (
+        "A large day from S3, with 32 GiB of scratch space for sorting",
+        "AWS_PROFILE=audit cloudtrail-analyzer aggregate \
+         s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2024/06/01/ \
+         --out s3://my-trail-bucket/daily/2024-06-01.json.gz --scratch-limit-mb 32768",
+    ),
+];
+
+const INFO_EXAMPLES: Examples = &[
+    (
+        "The embedded default component",
+        "cloudtrail-analyzer component info",
+    ),
+    (
+        "A custom component",
+        "cloudtrail-analyzer component info --component rules.wasm",
+    ),
+    (
+        "A component kept in S3, with an AWS profile's credentials",
+        "AWS_PROFILE=audit cloudtrail-analyzer component info \
+         --component s3://my-artifacts/rules.wasm",
+    ),
+];
+
+const EXPORT_EXAMPLES: Examples = &[
+    (
+        "Write the embedded component to rules.wasm",
+        "cloudtrail-analyzer component export rules.wasm",
+    ),
+    (
+        "Then run it as a custom component",
+        "cloudtrail-analyzer analyze ./AWSLogs --component rules.wasm --out report",
+    ),
+];
+
+/// An "Examples:" section styled like clap's own headings, then `trailer`.
+/// A long command is broken between words (never between a flag and its
+/// value) with a shell line continuation, so it still pastes into a shell as it is.
+fn examples(examples: Examples, trailer: Option<&str>) -> StyledStr {
+    const WIDTH: usize = 90;
+    let header = *clap::builder::styling::Styles::default().get_header();
+    let mut text = format!("{header}Examples:{header:#}\n");
+    for (what, command) in examples {
+        text.push_str(&format!("  # {what}\n "));
+        // A flag keeps its value; any other word can start a line.
+        let mut chunks: Vec<String> = Vec::new();
+        for word in command.split(' ') {
+            match chunks.last_mut() {
+                Some(flag) if flag.starts_with("--") && !flag.contains(' ') => {
+                    flag.push(' ');
+                    flag.push_str(word);
+                }
+                _ => chunks.push(word.to_owned()),
+            }
+        }
+        let mut line = 1;
+        for (i, chunk) in chunks.iter().enumerate() {
+            // A line that goes on ends with ` \`: two more columns.
+            let continued = if i + 1 < chunks.len() { 2 } else { 0 };
+            if i > 0 && line + 1 + chunk.len() + continued > WIDTH {
+                text.push_str(" \\\n     ");
+                line = 5;
+            }
+            text.push(' ');
+            text.push_str(chunk);
+            line += 1 + chunk.len();
+        }
+        text.push_str("\n\n");
+    }
+    match trailer {
+        Some(trailer) => text.push_str(trailer),
+        None => text.truncate(text.trim_end().len()),
+    }
+    text.into()
 }
 
 #[derive(Args, Clone)]
@@ -192,6 +325,7 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8> {
+    let started = Instant::now();
     match cli.command {
         Command::Analyze {
             inputs,
@@ -211,7 +345,8 @@ async fn run(cli: Cli) -> Result<u8> {
                 None => String::new(),
             };
             let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
-            let progress = progress_bar(inputs.len() as u64, quiet);
+            let tally = Arc::new(Tally::default());
+            let progress = progress_bar(inputs.len() as u64, quiet, tally.clone());
             let workers =
                 jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let job = Job {
@@ -223,16 +358,30 @@ async fn run(cli: Cli) -> Result<u8> {
             // Counted here too: a failure is a failure even if a component's
             // report leaves it out.
             let failures = Arc::new(AtomicU64::new(0));
-            let on_outcome = report_outcome(progress.clone(), failures.clone(), verbose);
+            let on_outcome =
+                report_outcome(progress.clone(), tally.clone(), failures.clone(), verbose);
+            let analyzing = Instant::now();
             let report = analyze::analyze(&analyzer, s3.clone(), job, on_outcome).await?;
+            let analysis = analyzing.elapsed();
             if let Some(bar) = progress {
                 bar.finish_and_clear();
             }
             let written = destination.write(&report.artifacts, &s3).await?;
             let s = &report.summary;
+            // The whole run, then the analysis alone (without loading the
+            // component and listing the inputs), as the progress bar saw it.
             eprintln!(
-                "{} inputs: {} analyzed, {} skipped, {} failed; {} events, {} findings",
-                s.inputs, s.analyzed, s.skipped, s.failed, s.events, s.findings
+                "{} inputs: {} analyzed, {} skipped, {} failed; {} events, {} findings; \
+                 done in {} (analysis {}: {})",
+                s.inputs,
+                s.analyzed,
+                s.skipped,
+                s.failed,
+                s.events,
+                s.findings,
+                human_duration(started.elapsed()),
+                human_duration(analysis),
+                throughput(s.events, tally.bytes.load(Ordering::Relaxed), analysis),
             );
             for path in written {
                 say(format_args!("{path}"));
@@ -260,8 +409,12 @@ async fn run(cli: Cli) -> Result<u8> {
                 report_problem(p, true);
             }
             eprintln!(
-                "{} records in, {} duplicates removed, {} records out in {} part(s)",
-                result.records_in, result.duplicates, result.records_out, result.parts
+                "{} records in, {} duplicates removed, {} records out in {} part(s); done in {}",
+                result.records_in,
+                result.duplicates,
+                result.records_out,
+                result.parts,
+                human_duration(started.elapsed()),
             );
             for path in written {
                 say(format_args!("{path}"));
@@ -314,30 +467,80 @@ fn report_problem(outcome: &InputOutcome, verbose: bool) {
     }
 }
 
-/// A progress bar on a terminal for long runs; nothing otherwise.
-fn progress_bar(total: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
+/// What the inputs analyzed so far add up to, for the progress bar and the
+/// summary line.
+#[derive(Default)]
+struct Tally {
+    events: AtomicU64,
+    /// Bytes read as handed over (the compressed size of a gzip file).
+    bytes: AtomicU64,
+}
+
+/// `12345 events/s, 6.7 MB/s` of input read.
+fn throughput(events: u64, bytes: u64, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    format!(
+        "{:.0} events/s, {:.1} MB/s",
+        events as f64 / secs,
+        bytes as f64 / 1e6 / secs
+    )
+}
+
+/// `0.42s`, `3m 07s`, `1h 02m 09s`.
+fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..60 => format!("{:.2}s", d.as_secs_f64()),
+        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m {:02}s", secs / 3600, secs / 60 % 60, secs % 60),
+    }
+}
+
+/// A progress bar on a terminal for long runs; nothing otherwise. Its
+/// position counts inputs (and drives the ETA); the rates are drawn on
+/// every tick from what the finished inputs read.
+fn progress_bar(total: u64, quiet: bool, tally: Arc<Tally>) -> Option<indicatif::ProgressBar> {
     if quiet || total < 50 || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} inputs, {msg} events [{elapsed}]",
+    let style = indicatif::ProgressStyle::with_template(
+        "{wide_bar} {pos}/{len} inputs, {events} events, {rate}, ETA {eta}",
+    )
+    .expect("valid template");
+    let events = tally.clone();
+    let style = style
+        .with_key(
+            "events",
+            move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&events.events.load(Ordering::Relaxed).to_string());
+            },
         )
-        .expect("valid template"),
-    );
+        .with_key(
+            "rate",
+            move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let rate = throughput(
+                    tally.events.load(Ordering::Relaxed),
+                    tally.bytes.load(Ordering::Relaxed),
+                    state.elapsed(),
+                );
+                let _ = w.write_str(&rate);
+            },
+        );
+    bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     Some(bar)
 }
 
 fn report_outcome(
     bar: Option<indicatif::ProgressBar>,
+    tally: Arc<Tally>,
     failures: Arc<AtomicU64>,
     verbose: bool,
 ) -> OnOutcome {
-    let events = AtomicU64::new(0);
     Arc::new(move |outcome: &InputOutcome| {
-        let total = events.fetch_add(outcome.events, Ordering::Relaxed) + outcome.events;
+        tally.events.fetch_add(outcome.events, Ordering::Relaxed);
+        tally.bytes.fetch_add(outcome.bytes, Ordering::Relaxed);
         if outcome.status == InputStatus::Failed {
             failures.fetch_add(1, Ordering::Relaxed);
         }
@@ -345,9 +548,58 @@ fn report_outcome(
             Some(bar) => {
                 bar.suspend(|| report_problem(outcome, verbose));
                 bar.inc(1);
-                bar.set_message(total.to_string());
             }
             None => report_problem(outcome, verbose),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(Duration::from_millis(420)), "0.42s");
+        assert_eq!(human_duration(Duration::from_secs(187)), "3m 07s");
+        assert_eq!(human_duration(Duration::from_secs(3729)), "1h 02m 09s");
+    }
+
+    #[test]
+    fn throughput_in_events_and_megabytes_per_second() {
+        assert_eq!(
+            throughput(5000, 3_000_000, Duration::from_secs(2)),
+            "2500 events/s, 1.5 MB/s"
+        );
+    }
+
+    #[test]
+    fn long_examples_break_into_lines_that_paste_into_a_shell() {
+        for list in [
+            TOP_EXAMPLES,
+            ANALYZE_EXAMPLES,
+            AGGREGATE_EXAMPLES,
+            INFO_EXAMPLES,
+            EXPORT_EXAMPLES,
+        ] {
+            let text = examples(list, None).to_string();
+            assert!(text.lines().all(|l| l.chars().count() <= 90), "{text}");
+            // Joined back, each line is the command as written.
+            let joined = text.replace(" \\\n      ", " ");
+            for (_, command) in list {
+                assert!(
+                    joined.lines().any(|l| l == format!("  {command}")),
+                    "{joined}"
+                );
+            }
+        }
+        let text = examples(AGGREGATE_EXAMPLES, None).to_string();
+        assert!(text.contains(" \\\n      --out"), "{text}");
+    }
 }

@@ -4,6 +4,7 @@
 
 mod tests {
     pub mod arm64_smoke;
+    pub mod cache;
     pub mod cli;
     pub mod components;
     pub mod lambda;

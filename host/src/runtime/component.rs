@@ -20,11 +20,14 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 
 use super::engine::load_component;
-use super::limits::{Limits, MemoryCap, STDERR_CAPTURE_BYTES};
+use super::limits::{
+    Limits, MAX_COMPONENT_BYTES, MAX_COMPONENT_HANDLES, MemoryCap, STDERR_CAPTURE_BYTES,
+};
 use super::scratch::Scratch;
+use super::untrusted;
 use crate::bindings::{
     AnalyzerHost, AnalyzerHostPre, CONTRACT, ComponentInfo, ConsolidatedPart, Consolidation,
-    InputOutcome, Report,
+    ContractError, InputOutcome, Report, Rule,
 };
 
 pub struct StoreState {
@@ -63,6 +66,13 @@ impl Analyzer {
         cache_dir: Option<&Path>,
         limits: Limits,
     ) -> Result<Analyzer> {
+        if bytes.len() > MAX_COMPONENT_BYTES {
+            bail!(
+                "{origin} is {} MiB, larger than the {} MiB a component may be",
+                bytes.len() >> 20,
+                MAX_COMPONENT_BYTES >> 20
+            );
+        }
         let component = load_component(engine, bytes, cache_dir, origin)?;
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -124,14 +134,17 @@ impl Analyzer {
         let state = StoreState {
             wasi,
             table: ResourceTable::new(),
-            memory: MemoryCap {
-                limit: self.limits.memory_bytes,
-                exceeded: false,
-            },
+            memory: MemoryCap::new(self.limits.memory_bytes),
             stderr,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.memory);
+        // What one call may copy out of the component (strings, lists,
+        // artifacts) is bounded by its memory limit, not wasmtime's default:
+        // lists aliasing one buffer could otherwise make the host allocate
+        // many times what the component holds.
+        store.set_hostcall_fuel(usize::try_from(self.limits.memory_bytes).unwrap_or(usize::MAX));
+        store.set_max_component_handles(MAX_COMPONENT_HANDLES);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(self.limits.epoch_ticks());
         let bindings = self
@@ -143,6 +156,7 @@ impl Analyzer {
             store,
             bindings,
             limits: self.limits,
+            abandoned: false,
         })
     }
 }
@@ -171,29 +185,65 @@ pub struct Instance {
     store: Store<StoreState>,
     bindings: AnalyzerHost,
     limits: Limits,
+    /// Set when a call was abandoned mid-way (its time ran out while the
+    /// component waited in a host call): the store may be half-way through
+    /// that call, so the instance refuses every later one.
+    abandoned: bool,
 }
 
 /// A `session` or `consolidator` resource living in an instance.
 #[derive(Clone, Copy)]
 pub struct Handle(ResourceAny);
 
+/// A domain error the component returned, as text safe to print.
+fn contract_error(e: ContractError) -> anyhow::Error {
+    anyhow!(untrusted::one_line(&e.to_string()))
+}
+
 impl Instance {
-    /// Gives the next call the full time budget.
-    fn arm(&mut self) {
+    /// Runs one call into the component under both halves of the time limit:
+    /// the epoch deadline stops wasm that runs too long, and a wall-clock
+    /// timeout stops a call that waits too long in a host call (a sleep on a
+    /// `wasi:clocks` pollable, a stalled stream), which epochs cannot see.
+    async fn call<T>(
+        &mut self,
+        f: impl AsyncFnOnce(&mut Store<StoreState>, &AnalyzerHost) -> wasmtime::Result<T>,
+    ) -> Result<T> {
+        if self.abandoned {
+            bail!("this component instance was stopped at its time limit and cannot be used again");
+        }
         self.store.set_epoch_deadline(self.limits.epoch_ticks());
+        let outcome =
+            tokio::time::timeout(self.limits.time, f(&mut self.store, &self.bindings)).await;
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(self.explain(e)),
+            Err(_elapsed) => {
+                self.abandoned = true;
+                Err(anyhow!(
+                    "the component exceeded its time limit of {} s (--time-limit-secs) while \
+                     waiting in a host call{}",
+                    self.limits.time.as_secs(),
+                    self.stderr_tail()
+                ))
+            }
+        }
     }
 
     /// Turns a trap into an error that names the limit it hit.
     fn explain(&mut self, e: wasmtime::Error) -> anyhow::Error {
-        let stderr = self.stderr();
-        let tail = if stderr.is_empty() {
-            String::new()
-        } else {
-            format!("; its stderr: {stderr}")
-        };
+        let tail = self.stderr_tail();
         if self.store.data().memory.exceeded {
             return anyhow!(
-                "the component exceeded its memory limit of {} MiB (--memory-limit-mb){tail}",
+                "the component exceeded its memory limit of {} MiB over all its memories and \
+                 tables (--memory-limit-mb){tail}",
+                self.limits.memory_bytes >> 20
+            );
+        }
+        if format!("{e:?}").contains("fuel allocated for hostcalls has been exhausted") {
+            return anyhow!(
+                "the component tried to hand the host more than {} MiB in one call, its memory \
+                 limit (--memory-limit-mb){tail}",
                 self.limits.memory_bytes >> 20
             );
         }
@@ -203,14 +253,25 @@ impl Instance {
                 self.limits.time.as_secs()
             );
         }
-        anyhow!("the component failed: {e:?}{tail}")
+        anyhow!(
+            "the component failed: {}{tail}",
+            untrusted::lines(&format!("{e:?}"))
+        )
     }
 
-    /// What the component wrote to stderr so far (bounded).
+    fn stderr_tail(&self) -> String {
+        let stderr = self.stderr();
+        if stderr.is_empty() {
+            String::new()
+        } else {
+            format!("; its stderr: {stderr}")
+        }
+    }
+
+    /// What the component wrote to stderr so far (bounded, control
+    /// characters escaped).
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.store.data().stderr.contents())
-            .trim()
-            .to_owned()
+        untrusted::lines(String::from_utf8_lossy(&self.store.data().stderr.contents()).trim())
     }
 
     fn stream(
@@ -222,29 +283,30 @@ impl Instance {
     }
 
     pub async fn info(&mut self) -> Result<ComponentInfo> {
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer();
-        api.call_info(&mut self.store)
-            .await
-            .map_err(|e| self.explain(e))
+        let info = self
+            .call(async |store, b| b.cloudtrail_analyzer_analyzer().call_info(store).await)
+            .await?;
+        Ok(printable_info(info))
     }
 
     pub async fn open_session(&mut self, config: &str) -> Result<Handle> {
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().session();
-        match api.call_open(&mut self.store, config).await {
-            Ok(Ok(r)) => Ok(Handle(r)),
-            Ok(Err(e)) => Err(e.into()),
-            Err(e) => Err(self.explain(e)),
-        }
+        let opened = self
+            .call(async |store, b| {
+                let api = b.cloudtrail_analyzer_analyzer().session();
+                api.call_open(store, config).await
+            })
+            .await?;
+        opened.map(Handle).map_err(contract_error)
     }
 
     pub async fn add_bytes(&mut self, h: Handle, name: &str, data: &[u8]) -> Result<InputOutcome> {
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().session();
-        api.call_add_bytes(&mut self.store, h.0, name, data)
-            .await
-            .map_err(|e| self.explain(e))
+        let outcome = self
+            .call(async |store, b| {
+                let api = b.cloudtrail_analyzer_analyzer().session();
+                api.call_add_bytes(store, h.0, name, data).await
+            })
+            .await?;
+        Ok(printable_outcome(outcome))
     }
 
     pub async fn add_stream(
@@ -254,57 +316,62 @@ impl Instance {
         reader: impl AsyncRead + Send + 'static,
     ) -> Result<InputOutcome> {
         let stream = self.stream(reader)?;
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().session();
-        api.call_add_stream(&mut self.store, h.0, name, stream)
-            .await
-            .map_err(|e| self.explain(e))
+        let outcome = self
+            .call(async |store, b| {
+                let api = b.cloudtrail_analyzer_analyzer().session();
+                api.call_add_stream(store, h.0, name, stream).await
+            })
+            .await?;
+        Ok(printable_outcome(outcome))
     }
 
     pub async fn record_failure(&mut self, h: Handle, name: &str, reason: &str) -> Result<()> {
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().session();
-        api.call_record_failure(&mut self.store, h.0, name, reason)
-            .await
-            .map_err(|e| self.explain(e))
+        self.call(async |store, b| {
+            let api = b.cloudtrail_analyzer_analyzer().session();
+            api.call_record_failure(store, h.0, name, reason).await
+        })
+        .await
     }
 
     pub async fn export_state(&mut self, h: Handle) -> Result<Vec<u8>> {
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().session();
-        api.call_export_state(&mut self.store, h.0)
-            .await
-            .map_err(|e| self.explain(e))
+        self.call(async |store, b| {
+            let api = b.cloudtrail_analyzer_analyzer().session();
+            api.call_export_state(store, h.0).await
+        })
+        .await
     }
 
     pub async fn merge_state(&mut self, h: Handle, state: &[u8]) -> Result<()> {
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().session();
-        match api.call_merge_state(&mut self.store, h.0, state).await {
-            Ok(result) => Ok(result?),
-            Err(e) => Err(self.explain(e)),
-        }
+        self.call(async |store, b| {
+            let api = b.cloudtrail_analyzer_analyzer().session();
+            api.call_merge_state(store, h.0, state).await
+        })
+        .await?
+        .map_err(contract_error)
     }
 
     pub async fn finish(&mut self, h: Handle) -> Result<Report> {
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().session();
-        api.call_finish(&mut self.store, h.0)
-            .await
-            .map_err(|e| self.explain(e))
+        let mut report = self
+            .call(async |store, b| {
+                let api = b.cloudtrail_analyzer_analyzer().session();
+                api.call_finish(store, h.0).await
+            })
+            .await?;
+        report.problems = report.problems.into_iter().map(printable_outcome).collect();
+        Ok(report)
     }
 
     /// Opens a consolidator that spills its sorted runs to `scratch`.
     pub async fn open_consolidator(&mut self, config: &str, scratch: &Scratch) -> Result<Handle> {
         let writer: DynOutputStream = Box::new(scratch.writer());
         let writer = self.store.data_mut().table.push(writer)?;
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().consolidator();
-        match api.call_open(&mut self.store, config, writer).await {
-            Ok(Ok(r)) => Ok(Handle(r)),
-            Ok(Err(e)) => Err(e.into()),
-            Err(e) => Err(self.explain(e)),
-        }
+        let opened = self
+            .call(async |store, b| {
+                let api = b.cloudtrail_analyzer_analyzer().consolidator();
+                api.call_open(store, config, writer).await
+            })
+            .await?;
+        opened.map(Handle).map_err(contract_error)
     }
 
     pub async fn consolidate_stream(
@@ -314,29 +381,31 @@ impl Instance {
         reader: impl AsyncRead + Send + 'static,
     ) -> Result<InputOutcome> {
         let stream = self.stream(reader)?;
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().consolidator();
-        api.call_add_stream(&mut self.store, h.0, name, stream)
-            .await
-            .map_err(|e| self.explain(e))
+        let outcome = self
+            .call(async |store, b| {
+                let api = b.cloudtrail_analyzer_analyzer().consolidator();
+                api.call_add_stream(store, h.0, name, stream).await
+            })
+            .await?;
+        Ok(printable_outcome(outcome))
     }
 
     pub async fn consolidate_failure(&mut self, h: Handle, name: &str, reason: &str) -> Result<()> {
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().consolidator();
-        api.call_record_failure(&mut self.store, h.0, name, reason)
-            .await
-            .map_err(|e| self.explain(e))
+        self.call(async |store, b| {
+            let api = b.cloudtrail_analyzer_analyzer().consolidator();
+            api.call_record_failure(store, h.0, name, reason).await
+        })
+        .await
     }
 
     /// Ends the reading; the lengths of the runs written to the scratch.
     pub async fn consolidation_runs(&mut self, h: Handle) -> Result<Vec<u64>> {
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().consolidator();
-        match api.call_runs(&mut self.store, h.0).await {
-            Ok(result) => Ok(result?),
-            Err(e) => Err(self.explain(e)),
-        }
+        self.call(async |store, b| {
+            let api = b.cloudtrail_analyzer_analyzer().consolidator();
+            api.call_runs(store, h.0).await
+        })
+        .await?
+        .map_err(contract_error)
     }
 
     /// Hands the runs back for merging, one stream each.
@@ -346,34 +415,62 @@ impl Instance {
         scratch: &Scratch,
         lengths: &[u64],
     ) -> Result<()> {
-        let mut streams = Vec::with_capacity(lengths.len());
+        let mut streams = Vec::new();
         for reader in scratch.readers(lengths)? {
             let stream: DynInputStream = Box::new(reader);
             streams.push(self.store.data_mut().table.push(stream)?);
         }
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().consolidator();
-        match api.call_merge(&mut self.store, h.0, &streams).await {
-            Ok(result) => Ok(result?),
-            Err(e) => Err(self.explain(e)),
-        }
+        self.call(async |store, b| {
+            let api = b.cloudtrail_analyzer_analyzer().consolidator();
+            api.call_merge(store, h.0, &streams).await
+        })
+        .await?
+        .map_err(contract_error)
     }
 
     pub async fn next_part(&mut self, h: Handle) -> Result<Option<ConsolidatedPart>> {
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().consolidator();
-        match api.call_next_part(&mut self.store, h.0).await {
-            Ok(result) => Ok(result?),
-            Err(e) => Err(self.explain(e)),
-        }
+        self.call(async |store, b| {
+            let api = b.cloudtrail_analyzer_analyzer().consolidator();
+            api.call_next_part(store, h.0).await
+        })
+        .await?
+        .map_err(contract_error)
     }
 
     pub async fn finish_consolidation(&mut self, h: Handle) -> Result<Consolidation> {
-        self.arm();
-        let api = self.bindings.cloudtrail_analyzer_analyzer().consolidator();
-        match api.call_finish(&mut self.store, h.0).await {
-            Ok(result) => Ok(result?),
-            Err(e) => Err(self.explain(e)),
-        }
+        let mut done = self
+            .call(async |store, b| {
+                let api = b.cloudtrail_analyzer_analyzer().consolidator();
+                api.call_finish(store, h.0).await
+            })
+            .await?
+            .map_err(contract_error)?;
+        done.problems = done.problems.into_iter().map(printable_outcome).collect();
+        Ok(done)
+    }
+}
+
+fn printable_outcome(o: InputOutcome) -> InputOutcome {
+    InputOutcome {
+        name: untrusted::one_line(&o.name),
+        detail: untrusted::one_line(&o.detail),
+        ..o
+    }
+}
+
+fn printable_info(info: ComponentInfo) -> ComponentInfo {
+    ComponentInfo {
+        name: untrusted::one_line(&info.name),
+        version: untrusted::one_line(&info.version),
+        contract: untrusted::one_line(&info.contract),
+        rules: info
+            .rules
+            .into_iter()
+            .map(|r| Rule {
+                id: untrusted::one_line(&r.id),
+                title: untrusted::one_line(&r.title),
+                severity: untrusted::one_line(&r.severity),
+            })
+            .collect(),
     }
 }

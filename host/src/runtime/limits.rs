@@ -63,34 +63,85 @@ impl Limits {
     }
 }
 
-/// Caps the component's linear memory and remembers that it did, so the
-/// resulting trap can be reported as the limit it is.
+/// The largest component file the host compiles: the default one is well
+/// under 1 MiB, and compiling costs time and memory in proportion to size.
+pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
+
+/// What the contract needs of an instance, with room to spare: a Rust
+/// component built by wit-bindgen instantiates a handful of core instances
+/// (the module and its shims), one linear memory and a few tables.
+pub const MAX_CORE_INSTANCES: usize = 32;
+pub const MAX_MEMORIES: usize = 4;
+pub const MAX_TABLES: usize = 16;
+/// Live resource handles (sessions, streams, runs) an instance may hold.
+pub const MAX_COMPONENT_HANDLES: usize = 10_000;
+/// Each table element is charged to the memory budget at this size.
+const TABLE_ELEMENT_BYTES: u64 = 16;
+
+/// One memory budget for everything an instance allocates: every linear
+/// memory and every table counts against `limit`. Remembers that it refused
+/// a growth, so the resulting trap can be reported as the limit it is.
 pub struct MemoryCap {
     pub limit: u64,
     pub exceeded: bool,
+    /// Bytes granted so far over all memories and tables.
+    used: u64,
+}
+
+impl MemoryCap {
+    pub fn new(limit: u64) -> MemoryCap {
+        MemoryCap {
+            limit,
+            exceeded: false,
+            used: 0,
+        }
+    }
+
+    /// Grants a growth from `current` to `desired` bytes of one memory or
+    /// table when the total stays within the budget.
+    fn grow(&mut self, current: u64, desired: u64) -> bool {
+        let next = (self.used + desired).saturating_sub(current);
+        if next > self.limit {
+            self.exceeded = true;
+            return false;
+        }
+        self.used = next;
+        true
+    }
 }
 
 impl wasmtime::ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired as u64 > self.limit {
-            self.exceeded = true;
-            return Ok(false);
-        }
-        Ok(true)
+        Ok(self.grow(current as u64, desired as u64))
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 1_000_000)
+        Ok(self.grow(
+            current as u64 * TABLE_ELEMENT_BYTES,
+            desired as u64 * TABLE_ELEMENT_BYTES,
+        ))
+    }
+
+    fn instances(&self) -> usize {
+        MAX_CORE_INSTANCES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
     }
 }
 
@@ -106,5 +157,24 @@ mod tests {
         assert!(Limits::new(8, 10).is_err());
         assert!(Limits::new(64, 0).is_err());
         assert_eq!(Limits::new(64, 1).unwrap().epoch_ticks(), 100);
+    }
+
+    #[test]
+    fn one_budget_for_all_memories_and_tables() {
+        use wasmtime::ResourceLimiter;
+        let mut cap = MemoryCap::new(100 << 20);
+        // Two memories of 40 MiB fit; a third does not, though each alone would.
+        assert!(cap.memory_growing(0, 40 << 20, None).unwrap());
+        assert!(cap.memory_growing(0, 40 << 20, None).unwrap());
+        assert!(!cap.memory_growing(0, 40 << 20, None).unwrap());
+        assert!(cap.exceeded);
+        // Growing one that exists counts only the difference.
+        let mut cap = MemoryCap::new(100 << 20);
+        assert!(cap.memory_growing(0, 60 << 20, None).unwrap());
+        assert!(cap.memory_growing(60 << 20, 90 << 20, None).unwrap());
+        // Tables draw on the same budget.
+        assert!(!cap.table_growing(0, 1 << 20, None).unwrap());
+        assert!(cap.table_growing(0, 1000, None).unwrap());
+        assert_eq!(cap.memories(), MAX_MEMORIES);
     }
 }

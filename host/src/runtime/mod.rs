@@ -1,12 +1,15 @@
 //! Running analyzer components in a sandbox.
 
+mod cache;
 mod component;
 mod engine;
 pub mod limits;
 mod scratch;
+pub mod untrusted;
 
+pub use cache::{cache_key, default_cache_dir};
 pub use component::{Analyzer, Handle, Instance, check_contract};
-pub use engine::{cache_key, default_cache_dir, new_engine};
+pub use engine::new_engine;
 pub use limits::Limits;
 pub use scratch::Scratch;
 

@@ -47,6 +47,7 @@ fn legacy_counts_equal_the_old_python_algorithm() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/reference_analyzer.py");
     let reference = Command::new("python3")
         .arg(script)
+        .arg("--null-for-missing-event-name")
         .arg(&logs)
         .output()
         .unwrap();
@@ -262,4 +263,189 @@ fn usage_errors_exit_with_2() {
             .code(),
         Some(2)
     );
+}
+
+/// Every `--help` the issue named: the top level and each subcommand.
+const HELPS: [&[&str]; 5] = [
+    &[],
+    &["analyze"],
+    &["aggregate"],
+    &["component", "info"],
+    &["component", "export"],
+];
+
+/// One command of an "Examples:" section: `VAR=value` assignments before
+/// the program, and the arguments after it.
+struct Example {
+    env: Vec<String>,
+    args: Vec<String>,
+}
+
+/// The `--help` text of `subcommand`, split at its "Examples:" heading.
+fn help_and_examples(subcommand: &[&str]) -> (String, Vec<Example>) {
+    let result = run(bin().args(subcommand).arg("--help"));
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let help = text(&result.stdout);
+    let (options, section) = help
+        .split_once("\nExamples:\n")
+        .unwrap_or_else(|| panic!("no Examples section in {subcommand:?}:\n{help}"));
+    // Comments start with `#`; a command may go on after a trailing `\`.
+    let mut commands = Vec::new();
+    let mut pending = String::new();
+    for line in section.lines().map(str::trim) {
+        if line.starts_with('#') || (pending.is_empty() && !line.contains("cloudtrail-analyzer ")) {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(start) => pending.push_str(start),
+            None => commands.push(std::mem::take(&mut pending) + line),
+        }
+    }
+    let examples = commands
+        .iter()
+        .map(|command| {
+            let words: Vec<String> = command.split_whitespace().map(String::from).collect();
+            let program = words
+                .iter()
+                .position(|w| w == "cloudtrail-analyzer")
+                .unwrap_or_else(|| panic!("{command:?} does not run cloudtrail-analyzer"));
+            assert!(
+                words[..program].iter().all(|w| w.contains('=')),
+                "{command:?}"
+            );
+            Example {
+                env: words[..program].to_vec(),
+                args: words[program + 1..].to_vec(),
+            }
+        })
+        .collect();
+    (options.to_owned(), examples)
+}
+
+#[test]
+fn every_help_ends_with_examples_that_use_existing_flags() {
+    // The check below relies on clap refusing an unknown flag (or a value it
+    // cannot parse) met before `--help`, and on `--help` then stopping.
+    for refused in [
+        &["analyze", "./AWSLogs", "--no-such-flag", "--help"][..],
+        &["analyze", "./AWSLogs", "--jobs", "many", "--help"],
+    ] {
+        assert_eq!(
+            run(bin().args(refused)).status.code(),
+            Some(2),
+            "{refused:?}"
+        );
+    }
+    for subcommand in HELPS {
+        let (_, examples) = help_and_examples(subcommand);
+        assert!(
+            (2..=3).contains(&examples.len()),
+            "{subcommand:?}: {} examples",
+            examples.len()
+        );
+        for example in examples {
+            let args = &example.args;
+            // Every flag is parsed (a typo or an unknown flag exits with 2) …
+            let parsed = run(bin().args(args).arg("--help"));
+            assert!(
+                parsed.status.success(),
+                "{subcommand:?}: {args:?} does not parse:\n{}",
+                text(&parsed.stderr)
+            );
+            // … and is one the subcommand's own options list.
+            let (options, _) = help_and_examples(
+                &args
+                    .iter()
+                    .take_while(|a| {
+                        ["analyze", "aggregate", "component", "info", "export"]
+                            .contains(&a.as_str())
+                    })
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            );
+            for flag in args.iter().filter(|a| a.starts_with("--")) {
+                assert!(
+                    options.contains(&format!("{flag} ")),
+                    "{subcommand:?}: {flag} is not an option of {args:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn local_help_examples_run_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    util::sample_logs(
+        &dir.path()
+            .join("AWSLogs/123456789012/CloudTrail/us-east-1/2024/06/01"),
+    );
+    // In the order a new user would follow them: export first, then use it.
+    let order = [HELPS[4], HELPS[3], HELPS[1], HELPS[2], HELPS[0]];
+    let mut ran = 0;
+    for subcommand in order {
+        for example in help_and_examples(subcommand).1 {
+            // S3 examples need a bucket and credentials; the S3 tests cover those paths.
+            if !example.env.is_empty() || example.args.iter().any(|a| a.contains("://")) {
+                continue;
+            }
+            let result = run(bin().current_dir(dir.path()).args(&example.args));
+            assert!(
+                result.status.success(),
+                "{:?} failed:\n{}",
+                example.args,
+                text(&result.stderr)
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 5, "only {ran} local examples");
+    for made in ["rules.wasm", "report/insights.json", "2024-06-01.json.gz"] {
+        assert!(dir.path().join(made).exists(), "{made} was not written");
+    }
+}
+
+/// The elapsed time at the end of a summary line: `done in 0.42s`, `3m 07s`, ….
+fn elapsed_in(stderr: &str, summary_starts: &str) -> String {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(summary_starts))
+        .unwrap_or_else(|| panic!("no summary line in:\n{stderr}"));
+    let (_, elapsed) = line
+        .split_once("; done in ")
+        .unwrap_or_else(|| panic!("no elapsed time in {line:?}"));
+    let elapsed = elapsed.split(" (").next().unwrap().to_owned();
+    let seconds = elapsed.rsplit(' ').next().unwrap();
+    assert!(
+        seconds
+            .strip_suffix('s')
+            .is_some_and(|n| n.parse::<f64>().is_ok()),
+        "{line:?}"
+    );
+    line.to_owned()
+}
+
+#[test]
+fn summary_lines_give_the_elapsed_time_and_throughput() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    util::sample_logs(&logs);
+    let result = analyze(&[&logs], &dir.path().join("report"), &[]);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let stderr = text(&result.stderr);
+    let line = elapsed_in(&stderr, " inputs: ");
+    assert!(
+        line.contains(" events/s, ") && line.ends_with(" MB/s)"),
+        "{line:?}"
+    );
+    // Not a terminal: the summary is all there is, no progress bar.
+    assert_eq!(stderr.trim_end(), line, "{stderr}");
+
+    let result = run(bin()
+        .arg("aggregate")
+        .arg(&logs)
+        .arg("--out")
+        .arg(dir.path().join("day.json.gz")));
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    elapsed_in(&text(&result.stderr), " records in, ");
 }

@@ -109,6 +109,60 @@ fn an_endless_loop_is_stopped_by_the_time_limit() {
 }
 
 #[test]
+fn a_component_blocked_in_a_host_call_is_stopped_by_the_time_limit() {
+    // It sleeps on a wasi:clocks pollable: no wasm runs, so only the
+    // wall-clock half of the limit can stop it.
+    let started = std::time::Instant::now();
+    let result = hostile("sleep", &["--time-limit-secs", "2"]);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "exceeded its time limit of 2 s (--time-limit-secs) while waiting in a host call"
+        ),
+        "{stderr}"
+    );
+    // Stopped, with the replay into a fresh instance, well before the hour.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert!(!stderr.contains("woke up"), "{stderr}");
+}
+
+#[test]
+fn escape_sequences_from_a_component_never_reach_the_terminal() {
+    let result = hostile("escape", &[]);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+    assert!(!stderr.contains('\u{202e}'), "{stderr:?}");
+    assert!(
+        stderr.contains("\\u{1b}[2Jcleared \\u{202e}desrever"),
+        "{stderr}"
+    );
+
+    let result = hostile("escape-trap", &[]);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\x07'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("\\u{1b}]0;pwned\\u{7}"), "{stderr}");
+}
+
+#[test]
+fn an_amplifying_result_is_stopped_at_the_memory_limit() {
+    // 2 GiB of aliased strings in `finish`: the host copies at most the
+    // component's memory limit out of one call, and says which flag bounds it.
+    let result = hostile("amplify", &["--memory-limit-mb", "64"]);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("more than 64 MiB in one call, its memory limit (--memory-limit-mb)"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn an_allocation_bomb_is_stopped_by_the_memory_limit() {
     let result = hostile("alloc", &["--memory-limit-mb", "64"]);
     let stderr = text(&result.stderr);

@@ -3,7 +3,10 @@
 //! `alloc` allocates without end, `files`, `env` and `socket` reach for
 //! what a sandboxed component must not have and report what they got;
 //! `scratch-flood`, given to a consolidator, writes to its scratch stream
-//! without end.
+//! without end; `sleep` blocks in a host call (a `wasi:clocks` pollable) for
+//! an hour, where epoch interruption cannot reach it; `escape` writes
+//! terminal escape sequences into its outcome, `escape-trap` to stderr
+//! before it traps.
 #![cfg(target_arch = "wasm32")]
 
 wit_bindgen::generate!({
@@ -36,7 +39,35 @@ impl wit::Guest for Component {
     }
 }
 
-pub struct Session;
+/// `amplify` arms the session: its `finish` then returns half a million
+/// problems whose details all alias one 4 KiB buffer: 22 MB to hold in the
+/// component, 2 GiB for the host to copy out.
+pub struct Session {
+    amplify: std::cell::Cell<bool>,
+}
+
+impl Session {
+    fn act(&self, name: String) -> t::InputOutcome {
+        if name.rsplit('/').next() == Some("amplify") {
+            self.amplify.set(true);
+        }
+        misbehave(name)
+    }
+}
+
+fn amplified_problems() -> Vec<t::InputOutcome> {
+    let buffer = std::mem::ManuallyDrop::new("x".repeat(4096));
+    let (ptr, len) = (buffer.as_ptr() as *mut u8, buffer.len());
+    let mut problems = Vec::with_capacity(500_000);
+    for _ in 0..500_000 {
+        // SAFETY: none, on purpose: many Strings own one buffer. The host
+        // must refuse to lift them; the instance is discarded before any of
+        // them is dropped.
+        let detail = unsafe { String::from_raw_parts(ptr, len, len) };
+        problems.push(failed(String::new(), detail));
+    }
+    problems
+}
 
 fn misbehave(name: String) -> t::InputOutcome {
     // The host names inputs by path: act on the file name.
@@ -71,6 +102,18 @@ fn misbehave(name: String) -> t::InputOutcome {
             std::env::vars().count(),
             std::env::args().count()
         ),
+        "sleep" => {
+            let hour = 3_600_000_000_000;
+            wasip2::clocks::monotonic_clock::subscribe_duration(hour).block();
+            "woke up after an hour".to_string()
+        }
+        "escape" => "\x1b[2Jcleared \u{202e}desrever".to_string(),
+        "escape-trap" => {
+            // Clear the screen, retitle the window, hide what follows; then
+            // trap, so the host shows the stderr it captured.
+            eprintln!("\x1b[2J\x1b]0;pwned\x07\x1b[8mhidden");
+            std::process::abort()
+        }
         "socket" => match std::net::TcpStream::connect("127.0.0.1:9") {
             Ok(_) => "connected".to_string(),
             Err(e) => format!("connect denied: {e}"),
@@ -93,13 +136,15 @@ fn failed(name: String, detail: String) -> t::InputOutcome {
 
 impl wit::GuestSession for Session {
     fn open(_config: String) -> Result<wit::Session, t::Error> {
-        Ok(wit::Session::new(Session))
+        Ok(wit::Session::new(Session {
+            amplify: Default::default(),
+        }))
     }
     fn add_bytes(&self, name: String, _data: Vec<u8>) -> t::InputOutcome {
-        misbehave(name)
+        self.act(name)
     }
     fn add_stream(&self, name: String, _data: wit::InputStream) -> t::InputOutcome {
-        misbehave(name)
+        self.act(name)
     }
     fn record_failure(&self, _name: String, _reason: String) {}
     fn export_state(&self) -> Vec<u8> {
@@ -119,7 +164,11 @@ impl wit::GuestSession for Session {
                 findings: 0,
             },
             artifacts: Vec::new(),
-            problems: Vec::new(),
+            problems: if self.amplify.get() {
+                amplified_problems()
+            } else {
+                Vec::new()
+            },
             alerts: Vec::new(),
         }
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use flate2::{Compression, Crc, FlushCompress};
 
-use crate::generator::{Plan, Producer, Scratch, scheduled, write_records};
+use crate::generator::{Plan, Producer, Scratch, legacy_minor, scheduled, write_records};
 use crate::gz::Gzip;
 use crate::{Spec, Summary};
 
@@ -41,7 +41,8 @@ fn make_chunk(plan: &Plan, c: u64, scratch: &mut Scratch) -> Chunk {
         }
         let (slot, home) = plan.virtual_slot(v);
         let picks = scheduled(v, home, n as usize);
-        write_records(&plan.spec, &plan.world, slot, &picks, json);
+        let legacy = legacy_minor(plan.spec.seed, v, &slot);
+        write_records(&plan.spec, &plan.world, slot, &picks, legacy, json);
     }
     let mut deflated = Vec::with_capacity(json.len() / 4);
     scratch

@@ -22,6 +22,10 @@ pub struct EventCtx<'a> {
     pub region: &'a str,
     /// `eventTime`, epoch seconds.
     pub time: i64,
+    /// `Some(minor)`: the record is written as a trail of 2014–2019 wrote
+    /// it, `eventVersion` `1.0<minor>` (2 to 6), without the fields that
+    /// came later (see [`write_event`]). `None`: today's format.
+    pub legacy: Option<u8>,
 }
 
 impl EventCtx<'_> {
@@ -375,18 +379,43 @@ fn resolve<'a>(rng: &mut Rng, ctx: &EventCtx<'a>, p: Pick) -> Who<'a> {
     who
 }
 
+/// `eventVersion` of the older formats, by minor version (index 2 to 6).
+const LEGACY_VERSIONS: [&str; 7] = ["1.0", "1.01", "1.02", "1.03", "1.04", "1.05", "1.06"];
+
+/// Per mille of `AWSService` records of an older trail that have no
+/// `sourceIPAddress` (an older trail's `AwsServiceEvent` records never do).
+const LEGACY_SERVICE_NO_SOURCE: u32 = 250;
+
 /// Writes one record for `p` (a JSON object, no trailing comma) to `out`.
+///
+/// With `ctx.legacy` set, the record has the shape of its older
+/// `eventVersion` (fields by the version that brought them, as CloudTrail's
+/// record reference lists them): no `eventCategory` (1.07), `tlsDetails`,
+/// `sessionCredentialFromConsole` (1.08) or `vpcEndpointAccountId`; no
+/// `managementEvent` before 1.06, no `vpcEndpointId` before 1.04, no
+/// `sharedEventID` before 1.03; `AwsServiceEvent` records (which need
+/// 1.05 for `serviceEventDetails`) have no `sourceIPAddress` nor
+/// `userAgent`, and some `AWSService` calls no `sourceIPAddress`. Records
+/// of 1.02 and 1.03 carry no `resources` (few services filled them in).
 pub fn write_event(rng: &mut Rng, ctx: &EventCtx, p: Pick, out: &mut String) {
     if p.api == Api::Insight {
         apis::write_insight(rng, ctx, out);
         return;
     }
     let info = p.api.info();
+    let service_event = info.service_event;
+    let legacy = ctx.legacy.map(|m| if service_event { m.max(5) } else { m });
+    // Is a field that came with version 1.0<minor> written?
+    let since = |minor: u8| legacy.is_none_or(|m| m >= minor);
     let who = resolve(rng, ctx, p);
     let mut o = Obj::open(out);
     o.str(
         "eventVersion",
-        if rng.per_mille(600) { "1.09" } else { "1.08" },
+        match legacy {
+            Some(m) => LEGACY_VERSIONS[usize::from(m)],
+            None if rng.per_mille(600) => "1.09",
+            None => "1.08",
+        },
     );
     write_identity(&mut o, rng, ctx, &who, p);
     o.str_with("eventTime", |s| time::push_iso(s, ctx.time));
@@ -395,7 +424,6 @@ pub fn write_event(rng: &mut Rng, ctx: &EventCtx, p: Pick, out: &mut String) {
     o.str("awsRegion", ctx.region);
     let private_ip = write_source(&mut o, rng, ctx, &who, p.api);
 
-    let service_event = info.service_event;
     let sign_in = p.api == Api::ConsoleLogin;
     // Errors: ~6% of ordinary calls, rarely on calls that services make.
     let error_rate = match p.caller {
@@ -424,7 +452,9 @@ pub fn write_event(rng: &mut Rng, ctx: &EventCtx, p: Pick, out: &mut String) {
     };
     o.str_with("eventID", |s| push_uuid(s, rng, version));
     o.bool("readOnly", info.read_only);
-    apis::write_resources(&mut o, ctx, &res);
+    if since(4) {
+        apis::write_resources(&mut o, ctx, &res);
+    }
     o.str(
         "eventType",
         if sign_in {
@@ -435,20 +465,27 @@ pub fn write_event(rng: &mut Rng, ctx: &EventCtx, p: Pick, out: &mut String) {
             "AwsApiCall"
         },
     );
-    o.bool("managementEvent", !info.data);
+    if since(6) {
+        o.bool("managementEvent", !info.data);
+    }
     o.str("recipientAccountId", &ctx.account.id);
-    if matches!(p.caller, Caller::AwsService | Caller::AwsAccount) {
+    if since(3) && matches!(p.caller, Caller::AwsService | Caller::AwsAccount) {
         o.str_with("sharedEventID", |s| push_uuid(s, rng, 4));
     }
-    if private_ip {
+    if private_ip && since(4) {
         o.str_with("vpcEndpointId", |s| {
             s.push_str("vpce-0");
             push_hex(s, rng, 16);
         });
-        o.str("vpcEndpointAccountId", &ctx.account.id);
+        if legacy.is_none() {
+            o.str("vpcEndpointAccountId", &ctx.account.id);
+        }
     }
     if service_event {
         apis::write_service_event_details(&mut o, rng, ctx, p.api);
+    }
+    if legacy.is_some() {
+        return;
     }
     o.str(
         "eventCategory",
@@ -529,7 +566,7 @@ fn write_identity(o: &mut Obj, rng: &mut Rng, ctx: &EventCtx, who: &Who, p: Pick
             }
             sc.obj("webIdFederationData");
             attributes(&mut sc, who);
-            if r.kind == RoleKind::Ec2 {
+            if r.kind == RoleKind::Ec2 && ctx.legacy.is_none() {
                 sc.str("ec2RoleDelivery", "2.0");
             }
             drop(sc);
@@ -678,8 +715,19 @@ const S3_CONSOLE: &str = "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 L
 /// came through a VPC endpoint from a private address.
 fn write_source(o: &mut Obj, rng: &mut Rng, ctx: &EventCtx, who: &Who, api: Api) -> bool {
     if let Some(by) = who.invoked_by {
-        o.str("sourceIPAddress", by);
-        o.str("userAgent", by);
+        // Older trails logged some records made by services without a
+        // source address (and service events without a user agent either).
+        let old_service_event = ctx.legacy.is_some() && who.caller == Caller::ServiceEvent;
+        let no_source = old_service_event
+            || (ctx.legacy.is_some()
+                && who.caller == Caller::AwsService
+                && rng.per_mille(LEGACY_SERVICE_NO_SOURCE));
+        if !no_source {
+            o.str("sourceIPAddress", by);
+        }
+        if !old_service_event {
+            o.str("userAgent", by);
+        }
         return false;
     }
     let workload = who.role.is_some_and(|r| {

@@ -26,6 +26,7 @@ use crate::{LogFile, Spec};
 const TAG_FILE: u64 = 0xF11E;
 const TAG_DIGEST: u64 = 0xD16E;
 const TAG_TRAIL: u64 = 0x7A11;
+const TAG_LEGACY: u64 = 0x01D;
 
 /// Calls that must show up in every output, however small: the rare
 /// security-relevant changes and every identity type. Without this a small
@@ -82,6 +83,39 @@ const MUST_ANY: &[Pick] = &[
 /// How many scheduled calls a file takes at most, per list.
 const MUST_PER_FILE: usize = 2;
 
+/// Per mille of log files written as an older trail (2014–2019) wrote
+/// them: every record but Insights has an `eventVersion` from 1.02 to 1.06
+/// and lacks the fields that came later (see [`write_event`]). Decided per
+/// file from its own random stream, so the other files do not change.
+const LEGACY_PER_MILLE: u32 = 30;
+
+/// The older versions' weights, by minor version (1.02 ... 1.06); most
+/// records of the late 2010s were 1.04 or 1.05.
+const LEGACY_MINORS: &[(u32, u8)] = &[(15, 2), (15, 3), (25, 4), (30, 5), (15, 6)];
+
+/// The file (by ordinal) that is always in the oldest format, 1.02, so even
+/// the sample set has older records of every kind: without
+/// `eventCategory`, `managementEvent` and `resources`, and with the calls
+/// below, which add records without `sourceIPAddress` and identities
+/// without `type`.
+const LEGACY_FILE: u64 = 1;
+const MUST_LEGACY: &[Pick] = &[
+    Pick::new(Caller::ServiceEvent, Api::KmsRotateKey),
+    Pick::new(Caller::AwsService, Api::StsAssumeRole),
+    Pick::new(Caller::AssumedRole, Api::KmsDecrypt),
+];
+
+/// The format of the file at `ordinal` (and `slot`): `Some(minor)` for an
+/// older trail's `eventVersion` `1.0<minor>`, `None` for today's.
+pub fn legacy_minor(seed: u64, ordinal: u64, slot: &Slot) -> Option<u8> {
+    if ordinal == LEGACY_FILE {
+        return Some(2);
+    }
+    let mut rng = Rng::derive(seed, &slot.path(TAG_LEGACY));
+    rng.per_mille(LEGACY_PER_MILLE)
+        .then(|| *rng.weighted(LEGACY_MINORS))
+}
+
 /// The scheduled calls of a file: a pure function of its position (its
 /// ordinal among all files and among home-region files), so files can be
 /// made in any order or in parallel and still come out the same.
@@ -101,6 +135,9 @@ pub fn scheduled(ordinal: u64, home_ordinal: Option<u64>, records: usize) -> Vec
         take(MUST_HOME, h);
     }
     take(MUST_ANY, ordinal);
+    if ordinal == LEGACY_FILE {
+        picks.extend_from_slice(MUST_LEGACY);
+    }
     picks.truncate(records);
     picks
 }
@@ -135,7 +172,8 @@ pub struct Span {
     pub newest: i64,
 }
 
-/// Writes the records of one file, comma-separated, to `out`.
+/// Writes the records of one file, comma-separated, to `out`, in the
+/// older format `1.0<legacy>` when `legacy` is set.
 ///
 /// The day is cut into `files_per_partition_day` windows; records spread
 /// over their file's window in order, and a quarter of them are pulled up
@@ -146,6 +184,7 @@ pub fn write_records(
     world: &World,
     slot: Slot,
     scheduled: &[Pick],
+    legacy: Option<u8>,
     out: &mut String,
 ) -> Span {
     let mut rng = Rng::derive(spec.seed, &slot.path(TAG_FILE));
@@ -178,6 +217,7 @@ pub fn write_records(
             account,
             region,
             time: t,
+            legacy,
         };
         // Scheduled calls sit at evenly spread positions in the file.
         let m = scheduled.len();
@@ -289,10 +329,11 @@ impl Plan {
         let spec = &self.spec;
         let (slot, home) = self.slot(g);
         let picks = scheduled(g, home, spec.events_per_file as usize);
+        let legacy = legacy_minor(spec.seed, g, &slot);
         let json = &mut scratch.json;
         json.clear();
         json.push_str("{\"Records\":[");
-        let span = write_records(spec, &self.world, slot, &picks, json);
+        let span = write_records(spec, &self.world, slot, &picks, legacy, json);
         json.push_str("]}");
 
         // Name and delivery time come from their own stream, so they do

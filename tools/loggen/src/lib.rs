@@ -31,6 +31,12 @@ pub use generator::{Generator, default_threads};
 pub use rng::Rng;
 pub use world::{Account, World};
 
+/// `loggen --version`: the crate version and the output revision, which
+/// goes up whenever the same spec and seed start giving other bytes (so
+/// `bench/run.py`, which stamps its corpus with this, makes a new one).
+/// Revision 2: a few percent of files in older record formats.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (output 2)");
+
 /// What to generate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Spec {

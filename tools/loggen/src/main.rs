@@ -16,7 +16,7 @@ use loggen::{Generator, Spec, Summary};
 /// 2 days from 2026-11-01, 2 files per account-region-day, 25 events per
 /// file, digest files on, the second account under an organization trail.
 #[derive(Parser, Debug)]
-#[command(name = "loggen", version)]
+#[command(name = "loggen", version = loggen::VERSION)]
 #[command(group = clap::ArgGroup::new("mode").required(true).args(["out", "consolidated"]))]
 struct Args {
     /// Write the files of the spec under DIR, keys as relative paths.

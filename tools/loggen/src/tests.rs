@@ -264,21 +264,27 @@ fn records_are_well_formed() {
         let (_, _, region, date) = parse_key(key, false);
         assert!(time.starts_with(&date), "{time} in {key}");
         assert_eq!(r["awsRegion"], region.as_str());
-        assert!(matches!(r["eventVersion"].as_str(), Some("1.08" | "1.09")));
+        let minor = minor_version(r);
+        assert!(matches!(minor, 2..=6 | 8 | 9), "{}", r["eventVersion"]);
         if r["eventType"] == "AwsCloudTrailInsight" {
             assert!(r["insightDetails"].is_object());
             continue;
         }
-        for k in [
-            "eventSource",
-            "eventName",
-            "sourceIPAddress",
-            "userAgent",
-            "recipientAccountId",
-        ] {
+        for k in ["eventSource", "eventName", "recipientAccountId"] {
             assert!(r[k].is_string(), "{k} in {r}");
         }
-        assert!(r["readOnly"].is_boolean() && r["managementEvent"].is_boolean());
+        // Only records made by services may lack a source (in older formats).
+        let by_service = r["userIdentity"]["invokedBy"].is_string();
+        for k in ["sourceIPAddress", "userAgent"] {
+            assert!(
+                r[k].is_string() || (minor < 7 && by_service && r.get(k).is_none()),
+                "{k} in {r}"
+            );
+        }
+        assert!(r["readOnly"].is_boolean());
+        assert!(
+            r["managementEvent"].is_boolean() || (minor < 6 && r.get("managementEvent").is_none())
+        );
         if r.get("errorCode").is_some() || r.get("errorMessage").is_some() {
             errors += 1;
         }
@@ -295,6 +301,166 @@ fn records_are_well_formed() {
     let rate = errors as f64 / records.len() as f64;
     assert!((0.04..0.10).contains(&rate), "error rate {rate}");
     assert!(untyped_resource, "some resource has no type");
+}
+
+/// The minor part of `eventVersion` (`"1.05"` is 5), 0 when missing.
+fn minor_version(r: &Value) -> u32 {
+    r["eventVersion"]
+        .as_str()
+        .and_then(|v| v.strip_prefix("1."))
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
+}
+
+/// What the older-format records of `records` hold, after checking that
+/// each has only the fields its version had.
+#[derive(Debug, Default)]
+struct OldFormats {
+    /// Older-format records (`eventVersion` 1.02 to 1.06, never an Insight).
+    old: usize,
+    versions: BTreeSet<String>,
+    /// Records (not Insights) without `sourceIPAddress`, all formats.
+    no_source_ip: usize,
+    /// Records (not Insights) without `resources`, all formats, and only
+    /// those in an older format.
+    no_resources: usize,
+    old_no_resources: usize,
+    /// Records with a `userIdentity` that has no `type`, all formats, and
+    /// only those in an older format.
+    untyped_identity: usize,
+    old_untyped_identity: usize,
+}
+
+fn old_formats<'a>(records: impl IntoIterator<Item = &'a Value>) -> OldFormats {
+    let mut k = OldFormats::default();
+    for r in records {
+        let minor = minor_version(r);
+        let insight = r["eventType"] == "AwsCloudTrailInsight";
+        let identity = r.get("userIdentity");
+        let untyped = identity.is_some_and(|i| i.get("type").is_none());
+        k.untyped_identity += usize::from(untyped);
+        if !insight {
+            k.no_source_ip += usize::from(r.get("sourceIPAddress").is_none());
+            k.no_resources += usize::from(r.get("resources").is_none());
+        }
+        if minor >= 7 {
+            // Today's format: the category is always there.
+            assert!(r["eventCategory"].is_string(), "{r}");
+            continue;
+        }
+        assert!((2..=6).contains(&minor), "{r}");
+        assert!(!insight, "Insights keep today's format: {r}");
+        k.old += 1;
+        k.versions
+            .insert(r["eventVersion"].as_str().unwrap().to_owned());
+        for later in [
+            "eventCategory",
+            "tlsDetails",
+            "sessionCredentialFromConsole",
+            "vpcEndpointAccountId",
+        ] {
+            assert!(r.get(later).is_none(), "{later} in {r}");
+        }
+        assert_eq!(r.get("managementEvent").is_some(), minor >= 6, "{r}");
+        if minor < 3 {
+            assert!(r.get("sharedEventID").is_none(), "{r}");
+        }
+        if minor < 4 {
+            assert!(r.get("resources").is_none(), "{r}");
+            assert!(r.get("vpcEndpointId").is_none(), "{r}");
+        }
+        if r.get("serviceEventDetails").is_some() {
+            assert!(minor >= 5, "{r}");
+        }
+        if r["eventType"] == "AwsServiceEvent" {
+            assert!(r.get("sourceIPAddress").is_none(), "{r}");
+        }
+        assert!(
+            r["userIdentity"]["sessionContext"]
+                .get("ec2RoleDelivery")
+                .is_none(),
+            "{r}"
+        );
+        k.old_no_resources += usize::from(r.get("resources").is_none());
+        k.old_untyped_identity += usize::from(untyped);
+    }
+    k
+}
+
+/// Every kind of older record the analyzer's legacy paths read.
+fn assert_every_old_kind(k: &OldFormats) {
+    assert!(k.old > 0, "no record in an older format: {k:?}");
+    assert!(
+        k.no_source_ip > 0,
+        "no record without sourceIPAddress: {k:?}"
+    );
+    assert!(k.no_resources > 0, "no record without resources: {k:?}");
+    assert!(
+        k.old_no_resources > 0,
+        "no older record without resources: {k:?}"
+    );
+    assert!(k.untyped_identity > 0, "no identity without type: {k:?}");
+    assert!(
+        k.old_untyped_identity > 0,
+        "no older identity without type: {k:?}"
+    );
+}
+
+#[test]
+fn older_formats_appear_in_the_sample() {
+    let records = small_records();
+    let k = old_formats(records.iter().map(|(_, r)| r));
+    assert_every_old_kind(&k);
+    // The scheduled file is in the oldest format.
+    assert!(k.versions.contains("1.02"), "{k:?}");
+    // A minority: a file or two of 36.
+    assert!(k.old * 10 < records.len(), "{k:?}");
+}
+
+#[test]
+fn older_formats_appear_at_a_low_rate_in_a_bigger_spec() {
+    let spec = Spec {
+        seed: 7,
+        accounts: Spec::account_ids(4),
+        regions: Spec::region_names(4),
+        files_per_partition_day: 24,
+        events_per_file: 20,
+        digest_files: false,
+        ..Spec::small()
+    };
+    let mut records = Vec::new();
+    let mut old_files = 0;
+    let files: Vec<LogFile> = generate(&spec).collect();
+    assert_eq!(files.len(), 768);
+    for f in &files {
+        let doc = gunzip(&f.body);
+        let recs = doc["Records"].as_array().unwrap();
+        // A file is written in one format (Insights and service events aside).
+        let old = recs.iter().filter(|r| minor_version(r) < 7).count();
+        let insights = recs
+            .iter()
+            .filter(|r| r["eventType"] == "AwsCloudTrailInsight")
+            .count();
+        assert!(old == 0 || old + insights == recs.len(), "{}", f.key);
+        old_files += usize::from(old > 0);
+        records.extend(recs.iter().cloned());
+    }
+    let k = old_formats(&records);
+    assert_every_old_kind(&k);
+    let versions: Vec<&str> = k.versions.iter().map(String::as_str).collect();
+    assert_eq!(versions, ["1.02", "1.03", "1.04", "1.05", "1.06"]);
+    // About 3% of the files.
+    let rate = old_files as f64 / files.len() as f64;
+    assert!((0.01..0.06).contains(&rate), "older-format files: {rate}");
+    // Service events, not Insights or errors, are what lose the source.
+    assert!(k.no_source_ip * 100 < records.len(), "{k:?}");
+
+    // The consolidated file has them too.
+    let mut out = Vec::new();
+    consolidated_stats(&spec, 2_000_000, &mut out, 1).unwrap();
+    let doc = gunzip(&out);
+    let k = old_formats(doc["Records"].as_array().unwrap());
+    assert_every_old_kind(&k);
 }
 
 #[test]
