@@ -289,34 +289,111 @@ pub async fn any_object(client: &Client, bucket: &str, prefix: &str) -> Result<b
 /// Writes `body` only if no object has the key yet: `true` when this call
 /// created it, `false` when it was already there. S3's conditional write
 /// (`If-None-Match: *`) makes the check and the write one step, so two
-/// concurrent callers cannot both win.
+/// concurrent callers cannot both win. A 409 `ConditionalRequestConflict`
+/// decides nothing (S3 says to retry), so it is an error here, never
+/// "already there"; `put_conditional` gives the caller the choice.
 pub async fn put_if_absent(
     client: &Client,
     bucket: &str,
     key: &str,
     body: Vec<u8>,
 ) -> Result<bool> {
-    let result = client
+    let when = Precondition::Absent;
+    match put_conditional(client, bucket, key, body, "application/octet-stream", when).await? {
+        Conditional::Written(_) => Ok(true),
+        Conditional::Refused => Ok(false),
+        Conditional::Conflict => bail!(
+            "cannot write s3://{bucket}/{key}: 409 ConditionalRequestConflict (a concurrent write; retry)"
+        ),
+    }
+}
+
+/// What a conditional write must find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition<'a> {
+    /// No object has the key (`If-None-Match: *`).
+    Absent,
+    /// The object has this ETag (`If-Match`).
+    Matches(&'a str),
+}
+
+/// The answer to a conditional write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conditional {
+    /// Written: the new object's ETag.
+    Written(String),
+    /// The precondition does not hold: 412 `PreconditionFailed` (the key
+    /// exists, or has another ETag), or 404 for `If-Match` (it is gone).
+    Refused,
+    /// 409 `ConditionalRequestConflict`: a concurrent write to the key got
+    /// in the way and nothing was decided; S3 says to retry.
+    Conflict,
+}
+
+/// Writes `body` at `key` if `when` holds, as one step on S3's side, so two
+/// concurrent writers cannot both succeed. A refusal and a conflict are
+/// answers, not errors: the caller decides (see `Conditional`).
+pub async fn put_conditional(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    media_type: &str,
+    when: Precondition<'_>,
+) -> Result<Conditional> {
+    let request = client
         .put_object()
         .bucket(bucket)
         .key(key)
-        .if_none_match("*")
-        .body(ByteStream::from(body))
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(true),
-        Err(e)
-            if matches!(
-                e.code(),
-                Some("PreconditionFailed" | "ConditionalRequestConflict")
-            ) =>
-        {
-            Ok(false)
+        .content_type(media_type)
+        .body(ByteStream::from(body));
+    let request = match when {
+        Precondition::Absent => request.if_none_match("*"),
+        Precondition::Matches(etag) => request.if_match(etag),
+    };
+    match request.send().await {
+        Ok(out) => match out.e_tag() {
+            Some(etag) => Ok(Conditional::Written(etag.to_owned())),
+            None => bail!("s3://{bucket}/{key}: written, but S3 returned no ETag"),
+        },
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            match (e.code(), status) {
+                (Some("ConditionalRequestConflict"), _) | (_, Some(409)) => {
+                    Ok(Conditional::Conflict)
+                }
+                (Some("PreconditionFailed"), _) | (_, Some(412)) => Ok(Conditional::Refused),
+                (Some("NoSuchKey"), _) | (_, Some(404))
+                    if matches!(when, Precondition::Matches(_)) =>
+                {
+                    Ok(Conditional::Refused)
+                }
+                _ => Err(explain(e, &format!("cannot write s3://{bucket}/{key}"))),
+            }
         }
-        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => Ok(false),
-        Err(e) => Err(explain(e, &format!("cannot write s3://{bucket}/{key}"))),
     }
+}
+
+/// A whole (small) object with its ETag, `None` when there is no such key.
+pub async fn get_if_exists(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<(Vec<u8>, Option<String>)>> {
+    let out = match client.get_object().bucket(bucket).key(key).send().await {
+        Ok(out) => out,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+        Err(e) => return Err(explain(e, &format!("cannot read s3://{bucket}/{key}"))),
+    };
+    let etag = out.e_tag().map(str::to_owned);
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .with_context(|| format!("cannot read s3://{bucket}/{key}"))?
+        .into_bytes()
+        .to_vec();
+    Ok(Some((bytes, etag)))
 }
 
 pub async fn delete_one(client: &Client, bucket: &str, key: &str) -> Result<()> {

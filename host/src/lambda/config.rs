@@ -1,9 +1,13 @@
 //! The Lambda functions' settings, read once per cold start from the
 //! environment. Every variable the host reads in Lambda mode is named here;
 //! the Terraform test (`tools/terraform-check`) checks that the `lambda`
-//! module sets only these, and all that each role needs.
+//! module sets only these, and all that each role needs. The numeric ones
+//! are bounded by `RANGES`, which the same test holds the Terraform
+//! variables' validations to, so a plan that validates never sets a value
+//! the function refuses at start.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
@@ -43,10 +47,15 @@ pub struct LambdaConfig {
     pub event_bus_name: Option<String>,
     pub limits: Limits,
     pub cache_dir: PathBuf,
+    /// How long an alert's claim is held before another delivery may take
+    /// it over and publish the alert (see `crate::alerts`).
+    pub alert_lease: Duration,
     /// Test-only fault injection, as a crash would strike: the
     /// consolidation exits right after writing every part, before verifying
     /// or cleaning up (`CTA_FAULT=exit-after-write`), or right after writing
-    /// K parts (`exit-after-part:K`). Never set in a deployment.
+    /// K parts (`exit-after-part:K`); the analyze function exits right after
+    /// claiming an alert, before publishing it (`exit-after-claim`). Never
+    /// set in a deployment.
     pub fault: Option<String>,
 }
 
@@ -74,11 +83,65 @@ pub const VARIABLES: &[&str] = &[
     "CTA_TIME_LIMIT_SECS",
     "CTA_SCRATCH_LIMIT_MB",
     "CTA_CACHE_DIR",
+    "CTA_ALERT_LEASE_SECS",
 ];
+
+/// An alert claimed by a delivery that died before publishing it is taken
+/// over by a later delivery after this long. A live delivery gives up
+/// publishing after half of it, so a claim older than the lease is
+/// abandoned; a minute also lets Lambda's second try of an asynchronous
+/// invocation (one minute after the first fails) take it over.
+pub const DEFAULT_ALERT_LEASE_SECS: u64 = 60;
+
+/// `CTA_FAULT` value: the analyze function exits right after claiming an
+/// alert, before publishing it (test only).
+pub const FAULT_EXIT_AFTER_CLAIM: &str = "exit-after-claim";
+
+/// The whole numbers the host accepts for each numeric variable, inclusive:
+/// (name, min, max). Every number is read through this table, and
+/// `tools/terraform-check` holds the Terraform variables that feed these to
+/// the same ranges. The memory, time and scratch bounds are those of
+/// `runtime::Limits` (a test here keeps them equal).
+pub const RANGES: &[(&str, u64, u64)] = &[
+    ("CTA_WINDOW_DAYS", 1, 31),
+    ("CTA_MAX_JOB_MB", 1, 1_048_576),
+    ("CTA_MEMORY_LIMIT_MB", 16, 65_536),
+    ("CTA_TIME_LIMIT_SECS", 1, 86_400),
+    ("CTA_SCRATCH_LIMIT_MB", 1, 1_073_741_824),
+    ("CTA_ALERT_LEASE_SECS", 2, 3_600),
+];
+
+/// The range of `name` in `RANGES`.
+pub fn range(name: &str) -> Option<(u64, u64)> {
+    RANGES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|&(_, min, max)| (min, max))
+}
+
+/// Reads the whole number `name` through `get`, `default` when unset,
+/// refusing what is outside its range in `RANGES`.
+fn read_number(get: &impl Fn(&str) -> Option<String>, name: &str, default: u64) -> Result<u64> {
+    let Some((min, max)) = range(name) else {
+        bail!("{name} has no range in RANGES (config.rs)");
+    };
+    let Some(v) = get(name) else {
+        return Ok(default);
+    };
+    match v.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => bail!("{name} must be a whole number between {min} and {max}, not `{v}`"),
+    }
+}
+
+/// A variable of the process environment; empty counts as unset.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
 
 impl LambdaConfig {
     pub fn from_env() -> Result<LambdaConfig> {
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Self::from_lookup(env)
     }
 
     /// Reads the settings through `get`, so tests need no process environment.
@@ -103,12 +166,7 @@ impl LambdaConfig {
                 },
             }
         };
-        let number = |name: &str, default: u64| -> Result<u64> {
-            get(name).map_or(Ok(default), |v| {
-                v.parse()
-                    .with_context(|| format!("{name} must be a whole number, not `{v}`"))
-            })
-        };
+        let number = |name: &str, default: u64| read_number(&get, name, default);
         let cleanup = match get("CTA_CLEANUP").as_deref() {
             None | Some("true") => true,
             Some("false") => false,
@@ -116,12 +174,6 @@ impl LambdaConfig {
         };
         let window_days = number("CTA_WINDOW_DAYS", 2)?;
         let max_job_mb = number("CTA_MAX_JOB_MB", DEFAULT_MAX_JOB_MB)?;
-        if max_job_mb == 0 {
-            bail!("CTA_MAX_JOB_MB must be at least 1");
-        }
-        if !(1..=31).contains(&window_days) {
-            bail!("CTA_WINDOW_DAYS must be between 1 and 31, not {window_days}");
-        }
         Ok(LambdaConfig {
             role,
             log_bucket,
@@ -143,6 +195,10 @@ impl LambdaConfig {
                 number("CTA_TIME_LIMIT_SECS", DEFAULT_TIME_LIMIT_SECS)?,
             )?
             .with_scratch_mb(number("CTA_SCRATCH_LIMIT_MB", DEFAULT_SCRATCH_LIMIT_MB)?)?,
+            alert_lease: Duration::from_secs(number(
+                "CTA_ALERT_LEASE_SECS",
+                DEFAULT_ALERT_LEASE_SECS,
+            )?),
             fault: get("CTA_FAULT"),
             cache_dir: get("CTA_CACHE_DIR")
                 .map_or_else(|| PathBuf::from("/tmp/cloudtrail-analyzer"), PathBuf::from),
@@ -185,5 +241,75 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().contains("CTA_CLEANUP"));
+    }
+
+    #[test]
+    fn every_number_is_bounded_by_its_range() {
+        let base = [("CTA_FUNCTION", "consolidate"), ("CTA_LOG_BUCKET", "l")];
+        let defaults = config(&base).unwrap();
+        assert_eq!(
+            defaults.alert_lease,
+            Duration::from_secs(DEFAULT_ALERT_LEASE_SECS)
+        );
+        for &(name, min, max) in RANGES {
+            assert!(
+                VARIABLES.contains(&name),
+                "{name} is in RANGES, not in VARIABLES"
+            );
+            assert!(min <= max, "{name}");
+            let with = |value: String| {
+                let mut vars = base.to_vec();
+                let value: &'static str = Box::leak(value.into_boxed_str());
+                vars.push((name, value));
+                config(&vars)
+            };
+            for ok in [min, max] {
+                with(ok.to_string()).unwrap_or_else(|e| panic!("{name}={ok}: {e:#}"));
+            }
+            let mut bad = vec![(max + 1).to_string(), "1.5".into(), "-1".into(), "x".into()];
+            if min > 0 {
+                bad.push((min - 1).to_string());
+            }
+            for value in bad {
+                let err = with(value.clone()).expect_err(&format!("{name}={value} accepted"));
+                let text = format!("{err:#}");
+                assert!(
+                    text.contains(name) && text.contains(&format!("between {min} and {max}")),
+                    "{name}={value}: {text}"
+                );
+            }
+        }
+        // The window's default and the others' are inside their ranges.
+        let within = |name: &str, v: u64| {
+            let (min, max) = range(name).unwrap();
+            assert!((min..=max).contains(&v), "default {name}={v}");
+        };
+        within("CTA_WINDOW_DAYS", u64::from(defaults.window_days));
+        within("CTA_MAX_JOB_MB", DEFAULT_MAX_JOB_MB);
+        within("CTA_MEMORY_LIMIT_MB", DEFAULT_MEMORY_LIMIT_MB);
+        within("CTA_TIME_LIMIT_SECS", DEFAULT_TIME_LIMIT_SECS);
+        within("CTA_SCRATCH_LIMIT_MB", DEFAULT_SCRATCH_LIMIT_MB);
+        within("CTA_ALERT_LEASE_SECS", DEFAULT_ALERT_LEASE_SECS);
+    }
+
+    #[test]
+    fn ranges_are_those_of_the_runtime_limits() {
+        // RANGES is what Terraform is checked against; `Limits` is what
+        // enforces the memory, time and scratch caps. They must agree.
+        let (mem_min, mem_max) = range("CTA_MEMORY_LIMIT_MB").unwrap();
+        let (t_min, t_max) = range("CTA_TIME_LIMIT_SECS").unwrap();
+        let (s_min, s_max) = range("CTA_SCRATCH_LIMIT_MB").unwrap();
+        for (m, t) in [(mem_min, t_min), (mem_max, t_max)] {
+            Limits::new(m, t).unwrap_or_else(|e| panic!("Limits::new({m}, {t}): {e:#}"));
+        }
+        assert!(Limits::new(mem_min - 1, t_min).is_err());
+        assert!(Limits::new(mem_max + 1, t_min).is_err());
+        assert!(Limits::new(mem_min, t_min - 1).is_err());
+        assert!(Limits::new(mem_min, t_max + 1).is_err());
+        let limits = Limits::default();
+        assert!(limits.with_scratch_mb(s_min).is_ok());
+        assert!(limits.with_scratch_mb(s_max).is_ok());
+        assert!(limits.with_scratch_mb(s_min - 1).is_err());
+        assert!(limits.with_scratch_mb(s_max + 1).is_err());
     }
 }

@@ -33,7 +33,7 @@ use self::config::{LambdaConfig, Role};
 use self::events::{Message, ObjectRef, Trigger};
 use self::layout::Day;
 use self::plan::Job;
-use crate::alerts::Publisher;
+use crate::alerts::{DeliveryOptions, Publisher};
 use crate::runtime::{self, Analyzer};
 use crate::storage;
 
@@ -62,6 +62,10 @@ impl Services {
                 .event_bus_name
                 .clone()
                 .map(|bus| (aws_sdk_eventbridge::Client::new(&shared), bus)),
+            options: DeliveryOptions {
+                lease: config.alert_lease,
+                exit_after_claim: config.fault.as_deref() == Some(config::FAULT_EXIT_AFTER_CLAIM),
+            },
         };
         let engine = runtime::new_engine()?;
         let component = ComponentSlot::new(

@@ -832,3 +832,364 @@ async fn raw_logs_publish_findings_to_sns_and_eventbridge_once() {
     assert_eq!(p.raw_log_keys().await.len(), raw.len());
     assert!(p.keys(&p.out, "reports/").await.is_empty());
 }
+
+/// An SNS topic whose messages land in an SQS queue, to count what was
+/// published.
+struct Findings {
+    sqs: aws_sdk_sqs::Client,
+    topic: String,
+    queue: String,
+}
+
+async fn findings_topic(name: &str) -> Findings {
+    let moto = util::moto();
+    let creds = aws_sdk_sqs::config::Credentials::new("testing", "testing", None, None, "tests");
+    let shared = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_sqs::config::SharedCredentialsProvider::new(creds))
+        .build();
+    let sqs = aws_sdk_sqs::Client::new(&shared);
+    let sns = aws_sdk_sns::Client::new(&shared);
+    let queue = sqs
+        .create_queue()
+        .queue_name(format!("{name}-findings"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    let topic = sns
+        .create_topic()
+        .name(format!("{name}-findings"))
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_owned();
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(&queue_arn)
+        .send()
+        .await
+        .unwrap();
+    Findings { sqs, topic, queue }
+}
+
+impl Findings {
+    /// The messages published since the last call.
+    async fn published(&self) -> Vec<String> {
+        queue_messages(&self.sqs, &self.queue).await
+    }
+}
+
+fn s3_event(bucket: &str, key: &str) -> Value {
+    json!({"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":bucket},"object":{"key":key}}}]})
+}
+
+/// Resolves when the function's process has exited.
+async fn exited(f: &mut Function) {
+    while f.wait_exit(Duration::from_millis(1)).is_none() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every finding marker of the output bucket, by key → its body.
+async fn markers(p: &Pipeline) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for key in p.keys(&p.out, "findings-sent/").await {
+        let body = util::get(&p.client, &p.out, &key).await;
+        out.insert(key, util::json(&body));
+    }
+    out
+}
+
+/// The messages' SNS `Message` fields, each once, and how many came twice.
+fn distinct_messages(bodies: &[String]) -> (std::collections::BTreeSet<String>, usize) {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut twice = 0;
+    for b in bodies {
+        let v: Value = serde_json::from_str(b).unwrap();
+        if !seen.insert(v["Message"].as_str().unwrap_or(b).to_owned()) {
+            twice += 1;
+        }
+    }
+    (seen, twice)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_claimed_by_a_delivery_that_died_is_published_after_the_lease() {
+    let p = pipeline("lease", &small_spec()).await;
+    let findings = findings_topic(&p.out).await;
+    let lease = Duration::from_secs(20);
+    let env = |extra: &[(&str, String)]| {
+        let mut vars = vec![
+            ("CTA_SNS_TOPIC_ARN", findings.topic.clone()),
+            ("CTA_ALERT_LEASE_SECS", lease.as_secs().to_string()),
+        ];
+        vars.extend(extra.iter().cloned());
+        p.env("analyze", &vars)
+    };
+
+    // A function that dies right after its first claim, as a timeout or an
+    // out-of-memory kill would: files without findings are answered, the
+    // first with one kills it.
+    let api = RuntimeApi::start().await;
+    let mut dying = Function::start(
+        &api,
+        &env(&[("CTA_FAULT", "exit-after-claim".into())]),
+        p.dir.path(),
+    );
+    let mut crashed_on = None;
+    for key in p.raw_log_keys().await {
+        let answered = tokio::select! {
+            answer = api.invoke(s3_event(&p.logs, &key)) => Some(answer),
+            _ = exited(&mut dying) => None,
+        };
+        let Some(answer) = answered else {
+            crashed_on = Some(key);
+            break;
+        };
+        let answer = answer.unwrap_or_else(|e| panic!("{e}\n{}", dying.logs()));
+        assert_eq!(answer["analyzed"][0]["alerts"]["sent"], 0, "{answer}");
+    }
+    let key = crashed_on.expect("the sample logs hold findings");
+    assert!(
+        dying.logs().contains("exit-after-claim"),
+        "{}",
+        dying.logs()
+    );
+    let claimed = markers(&p).await;
+    assert_eq!(claimed.len(), 1, "one claim before the crash: {claimed:?}");
+    let claim = claimed.values().next().unwrap().clone();
+    assert_eq!(claim["state"], "pending", "{claim}");
+    assert!(
+        findings.published().await.is_empty(),
+        "nothing was published"
+    );
+
+    // Redelivered within the lease: the claim may belong to a live
+    // delivery, so it is neither taken over nor counted as sent; the
+    // invocation fails, to be retried.
+    let api = RuntimeApi::start().await;
+    let f = Function::start(&api, &env(&[]), p.dir.path());
+    let event = s3_event(&p.logs, &key);
+    let early = api.invoke(event.clone()).await;
+    let claimed_at = Duration::from_millis(claim["at_ms"].as_u64().unwrap());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    assert!(
+        now < claimed_at + lease,
+        "the machine is too slow for this test: the retry came after the lease"
+    );
+    let error = early.expect_err("a live claim is not counted as sent");
+    assert!(
+        error.to_string().contains("claimed by another delivery"),
+        "{error}\n{}",
+        f.logs()
+    );
+    let early_published = findings.published().await;
+
+    // After the lease the claim is taken over and the alert published.
+    tokio::time::sleep((claimed_at + lease + Duration::from_secs(1)).saturating_sub(now)).await;
+    let answer = api
+        .invoke(event)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+    let alerts = &answer["analyzed"][0]["alerts"];
+    assert_eq!(alerts["taken_over"], 1, "{answer}");
+    assert_eq!(alerts["sent"], 1, "{answer}");
+    let late_published = findings.published().await;
+    assert_eq!(late_published.len(), 1, "the abandoned alert, once");
+    let mut all = early_published;
+    all.extend(late_published);
+    let (distinct, twice) = distinct_messages(&all);
+    assert_eq!(twice, 0, "nothing published twice");
+    let total = alerts["sent"].as_u64().unwrap() + alerts["already_sent"].as_u64().unwrap();
+    assert_eq!(
+        distinct.len() as u64,
+        total,
+        "every alert of the file, once"
+    );
+    let states = markers(&p).await;
+    assert_eq!(states.len() as u64, total);
+    assert!(states.values().all(|m| m["state"] == "sent"), "{states:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_publishes_release_their_claims_and_409_conflicts_are_retried() {
+    let p = pipeline("conflict", &small_spec()).await;
+    let findings = findings_topic(&p.out).await;
+    let raw = p.raw_log_keys().await;
+
+    // Publishing fails (no such topic): the claim is released, not left
+    // counting as sent.
+    let api = RuntimeApi::start().await;
+    let missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic".to_owned();
+    let f = Function::start(
+        &api,
+        &p.env("analyze", &[("CTA_SNS_TOPIC_ARN", missing)]),
+        p.dir.path(),
+    );
+    let mut failed = false;
+    for key in &raw {
+        if let Err(e) = api.invoke(s3_event(&p.logs, key)).await {
+            assert!(e.to_string().contains("cannot publish"), "{e}");
+            failed = true;
+            break;
+        }
+    }
+    assert!(failed, "the sample logs hold findings\n{}", f.logs());
+    drop(f);
+    let released = markers(&p).await;
+    assert_eq!(released.len(), 1, "{released:?}");
+    assert!(
+        released.values().all(|m| m["state"] == "released"),
+        "{released:?}"
+    );
+
+    // Every S3 conditional write of a marker first meets two 409
+    // ConditionalRequestConflict answers (from a proxy in front of S3):
+    // retried, never read as "already sent".
+    let proxy = util::FaultProxy::start(&util::moto().endpoint);
+    proxy.fail(util::Fault {
+        method: "PUT",
+        target: "/findings-sent/".into(),
+        times: 2,
+        status: 409,
+        code: "ConditionalRequestConflict",
+    });
+    let api = RuntimeApi::start().await;
+    let f = Function::start(
+        &api,
+        &p.env(
+            "analyze",
+            &[
+                ("CTA_SNS_TOPIC_ARN", findings.topic.clone()),
+                ("AWS_ENDPOINT_URL", proxy.endpoint.clone()),
+            ],
+        ),
+        p.dir.path(),
+    );
+    let (mut sent, mut already, mut taken_over) = (0, 0, 0);
+    for key in &raw {
+        let answer = api
+            .invoke(s3_event(&p.logs, key))
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+        let alerts = &answer["analyzed"][0]["alerts"];
+        sent += alerts["sent"].as_u64().unwrap();
+        already += alerts["already_sent"].as_u64().unwrap();
+        taken_over += alerts["taken_over"].as_u64().unwrap();
+    }
+    assert_eq!(proxy.injected(), 2, "the faults were met");
+    assert!(
+        f.logs().contains("ConditionalRequestConflict"),
+        "{}",
+        f.logs()
+    );
+    assert_eq!(already, 0, "nothing was sent before");
+    assert_eq!(taken_over, 1, "the released claim was taken over at once");
+    let published = findings.published().await;
+    let (distinct, twice) = distinct_messages(&published);
+    assert_eq!((published.len() as u64, twice), (sent, 0));
+    assert_eq!(distinct.len() as u64, sent);
+    let states = markers(&p).await;
+    assert_eq!(states.len() as u64, sent);
+    assert!(states.values().all(|m| m["state"] == "sent"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_that_cannot_be_fetched_at_cold_start_is_fetched_again_not_replaced() {
+    let moto = util::moto();
+    let client = moto.client().await;
+    let logs = util::bucket(&client, "fetch-logs").await;
+    let out = util::bucket(&client, "fetch-out").await;
+    let alt = std::fs::read(util::test_component("test-alt-rules")).unwrap();
+    util::put(&client, &out, "components/analyzer.wasm", alt).await;
+    let part = "consolidated/123456789012/us-east-1/2026/11/01/part-00001.json.gz";
+    util::put(&client, &logs, part, gzip(br#"{"Records":[]}"#)).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // HEAD of the component works, every GET of it fails (503 SlowDown, so
+    // the SDK's own retries fail too): a transient S3 error at cold start.
+    let proxy = util::FaultProxy::start(&moto.endpoint);
+    proxy.fail(util::Fault {
+        method: "GET",
+        target: "/components/analyzer.wasm".into(),
+        times: u32::MAX,
+        status: 503,
+        code: "SlowDown",
+    });
+    let api = RuntimeApi::start().await;
+    let env = vec![
+        ("CTA_FUNCTION", "analyze".to_owned()),
+        ("CTA_LOG_BUCKET", logs.clone()),
+        ("CTA_OUTPUT_BUCKET", out.clone()),
+        ("CTA_CACHE_DIR", util::cache_dir().display().to_string()),
+        (
+            "CTA_COMPONENT_URI",
+            format!("s3://{out}/components/analyzer.wasm"),
+        ),
+        ("AWS_ENDPOINT_URL", proxy.endpoint.clone()),
+    ];
+    let f = Function::start(&api, &env, dir.path());
+    let event = s3_event(&logs, part);
+    let error = api
+        .invoke(event.clone())
+        .await
+        .expect_err("no component to run: the invocation fails, to be retried");
+    assert!(
+        error.to_string().contains("cannot fetch the component"),
+        "{error}\n{}",
+        f.logs()
+    );
+    assert!(proxy.injected() > 0);
+    let report_dir = "reports/123456789012/us-east-1/2026/11/01/part-00001/";
+    let written = |client: aws_sdk_s3::Client, out: String| async move {
+        let listed = client
+            .list_objects_v2()
+            .bucket(&out)
+            .prefix(report_dir)
+            .send()
+            .await
+            .unwrap();
+        listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(|k| k.trim_start_matches(report_dir).to_owned()))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        written(client.clone(), out.clone()).await.is_empty(),
+        "the default rules did not stand in"
+    );
+
+    // S3 recovers: the next invocation of the same process fetches and
+    // runs the uploaded component.
+    proxy.clear();
+    api.invoke(event)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+    let files = written(client.clone(), out.clone()).await;
+    assert!(
+        files.contains(&"alt.json".to_owned()),
+        "the uploaded component ran: {files:?}\n{}",
+        f.logs()
+    );
+}

@@ -204,3 +204,219 @@ pub fn without_inputs(mut insights: serde_json::Value) -> serde_json::Value {
     insights.as_object_mut().unwrap().remove("inputs");
     insights
 }
+
+/// A request the fault proxy answers with an error instead of forwarding:
+/// the `times` first requests whose method is `method` and whose target
+/// (path and query) contains `target`.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub method: &'static str,
+    pub target: String,
+    pub times: u32,
+    pub status: u16,
+    /// The S3-style error code of the answer's XML body.
+    pub code: &'static str,
+}
+
+/// An HTTP proxy on 127.0.0.1 in front of another server (moto): it
+/// forwards each request over a fresh connection, except those a `Fault`
+/// matches, which get the fault's error. A real fault between the host and
+/// S3 (say a GET that fails after its HEAD worked) without touching the
+/// host. Stops accepting when dropped; each connection ends by itself
+/// (one request each, bounded by timeouts).
+pub struct FaultProxy {
+    pub endpoint: String,
+    faults: std::sync::Arc<Mutex<Vec<Fault>>>,
+    injected: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    address: std::net::SocketAddr,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: &str) -> FaultProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let faults: Arc<Mutex<Vec<Fault>>> = Arc::default();
+        let injected = Arc::new(AtomicU32::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (f, n, s) = (faults.clone(), injected.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if s.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(stream) = stream else { continue };
+                let (upstream, f, n) = (upstream.clone(), f.clone(), n.clone());
+                std::thread::spawn(move || {
+                    let _ = proxy_one(stream, &upstream, &f, &n);
+                });
+            }
+        });
+        FaultProxy {
+            endpoint: format!("http://{address}"),
+            faults,
+            injected,
+            stop,
+            address,
+        }
+    }
+
+    pub fn fail(&self, fault: Fault) {
+        self.faults.lock().unwrap().push(fault);
+    }
+
+    /// Forwards everything from now on.
+    pub fn clear(&self) {
+        self.faults.lock().unwrap().clear();
+    }
+
+    /// How many requests got an injected error so far.
+    pub fn injected(&self) -> u32 {
+        self.injected.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes the accepting thread, which then sees the flag.
+        let _ = std::net::TcpStream::connect(self.address);
+    }
+}
+
+/// One request: read it, answer it with a fault or forward it.
+fn proxy_one(
+    client: std::net::TcpStream,
+    upstream: &str,
+    faults: &Mutex<Vec<Fault>>,
+    injected: &std::sync::atomic::AtomicU32,
+) -> std::io::Result<()> {
+    use std::io::Read;
+    let timeout = Some(Duration::from_secs(60));
+    client.set_read_timeout(timeout)?;
+    client.set_write_timeout(timeout)?;
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut client = client;
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line)? == 0 {
+        return Ok(());
+    }
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        headers.push(line);
+    }
+    let header = |name: &str| {
+        headers.iter().find_map(|h| {
+            let (k, v) = h.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    };
+    if header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+        client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+    }
+    // The body, verbatim: by Content-Length, or chunk by chunk.
+    let mut body = Vec::new();
+    if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        loop {
+            let mut size_line = String::new();
+            reader.read_line(&mut size_line)?;
+            body.extend_from_slice(size_line.as_bytes());
+            let size = usize::from_str_radix(size_line.trim().split(';').next().unwrap_or("0"), 16)
+                .unwrap_or(0);
+            if size == 0 {
+                loop {
+                    let mut trailer = String::new();
+                    reader.read_line(&mut trailer)?;
+                    body.extend_from_slice(trailer.as_bytes());
+                    if trailer == "\r\n" || trailer.is_empty() {
+                        break;
+                    }
+                }
+                break;
+            }
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk)?;
+            body.extend_from_slice(&chunk);
+        }
+    } else if let Some(length) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        body.resize(length, 0);
+        reader.read_exact(&mut body)?;
+    }
+
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let fault = {
+        let mut faults = faults.lock().unwrap();
+        faults
+            .iter_mut()
+            .find(|f| f.times > 0 && f.method == method && target.contains(&f.target))
+            .map(|f| {
+                f.times -= 1;
+                f.clone()
+            })
+    };
+    if let Some(fault) = fault {
+        injected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let xml = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>injected by the test proxy</Message><RequestId>fault-proxy</RequestId></Error>",
+            fault.code
+        );
+        let answer = format!(
+            "HTTP/1.1 {} Injected\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            fault.status,
+            xml.len(),
+            if method == "HEAD" { "" } else { xml.as_str() }
+        );
+        client.write_all(answer.as_bytes())?;
+        return Ok(());
+    }
+
+    let mut server = std::net::TcpStream::connect(upstream)?;
+    server.set_read_timeout(timeout)?;
+    server.set_write_timeout(timeout)?;
+    let mut head = request_line.clone();
+    for h in &headers {
+        let name = h.split(':').next().unwrap_or("").trim();
+        if !["connection", "expect", "keep-alive", "proxy-connection"]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+        {
+            head.push_str(h);
+        }
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    server.write_all(head.as_bytes())?;
+    server.write_all(&body)?;
+    let mut response = Vec::new();
+    server.read_to_end(&mut response)?;
+    // The same answer, but the client must not reuse this connection.
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(response.len(), |i| i + 2);
+    let (response_head, rest) = response.split_at(split);
+    let mut out = String::new();
+    for line in String::from_utf8_lossy(response_head).split_inclusive("\r\n") {
+        let name = line.split(':').next().unwrap_or("").trim();
+        if !name.eq_ignore_ascii_case("connection") && !name.eq_ignore_ascii_case("keep-alive") {
+            out.push_str(line);
+        }
+    }
+    out.push_str("Connection: close\r\n");
+    client.write_all(out.as_bytes())?;
+    client.write_all(rest)?;
+    client.flush()
+}

@@ -246,15 +246,14 @@ data "aws_iam_policy_document" "analyze" {
     resources = ["${var.output_bucket_arn}/${var.output_prefix}*"]
   }
 
-  # DeleteObject only releases a send-once marker when publishing the
-  # finding failed, so the retried invocation can send it.
+  # A finding's marker is claimed, marked sent, released or taken over by
+  # conditional writes (If-None-Match / If-Match); it is never deleted.
   statement {
     sid    = "ReadWriteFindingMarkers"
     effect = "Allow"
     actions = [
       "s3:GetObject",
       "s3:PutObject",
-      "s3:DeleteObject",
     ]
     resources = ["${var.output_bucket_arn}/${var.findings_prefix}*"]
   }

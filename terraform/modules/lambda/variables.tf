@@ -54,8 +54,8 @@ variable "consolidate_memory_size" {
   default     = 2048
 
   validation {
-    condition     = var.consolidate_memory_size >= 128 && var.consolidate_memory_size <= 10240
-    error_message = "consolidate_memory_size must be between 128 and 10240."
+    condition     = var.consolidate_memory_size >= 128 && var.consolidate_memory_size <= 10240 && floor(var.consolidate_memory_size) == var.consolidate_memory_size
+    error_message = "consolidate_memory_size must be a whole number between 128 and 10240."
   }
 }
 
@@ -65,8 +65,8 @@ variable "consolidate_timeout" {
   default     = 900
 
   validation {
-    condition     = var.consolidate_timeout >= 1 && var.consolidate_timeout <= 900
-    error_message = "consolidate_timeout must be between 1 and 900."
+    condition     = var.consolidate_timeout >= 1 && var.consolidate_timeout <= 900 && floor(var.consolidate_timeout) == var.consolidate_timeout
+    error_message = "consolidate_timeout must be a whole number between 1 and 900."
   }
 }
 
@@ -87,8 +87,8 @@ variable "analyze_memory_size" {
   default     = 1024
 
   validation {
-    condition     = var.analyze_memory_size >= 128 && var.analyze_memory_size <= 10240
-    error_message = "analyze_memory_size must be between 128 and 10240."
+    condition     = var.analyze_memory_size >= 128 && var.analyze_memory_size <= 10240 && floor(var.analyze_memory_size) == var.analyze_memory_size
+    error_message = "analyze_memory_size must be a whole number between 128 and 10240."
   }
 }
 
@@ -98,8 +98,8 @@ variable "analyze_timeout" {
   default     = 300
 
   validation {
-    condition     = var.analyze_timeout >= 1 && var.analyze_timeout <= 900
-    error_message = "analyze_timeout must be between 1 and 900."
+    condition     = var.analyze_timeout >= 1 && var.analyze_timeout <= 900 && floor(var.analyze_timeout) == var.analyze_timeout
+    error_message = "analyze_timeout must be a whole number between 1 and 900."
   }
 }
 
@@ -120,8 +120,8 @@ variable "ephemeral_storage_size" {
   default     = 512
 
   validation {
-    condition     = var.ephemeral_storage_size >= 512 && var.ephemeral_storage_size <= 10240
-    error_message = "ephemeral_storage_size must be between 512 and 10240."
+    condition     = var.ephemeral_storage_size >= 512 && var.ephemeral_storage_size <= 10240 && floor(var.ephemeral_storage_size) == var.ephemeral_storage_size
+    error_message = "ephemeral_storage_size must be a whole number between 512 and 10240."
   }
 }
 
@@ -131,8 +131,8 @@ variable "consolidate_ephemeral_storage_size" {
   default     = 4096
 
   validation {
-    condition     = var.consolidate_ephemeral_storage_size >= 512 && var.consolidate_ephemeral_storage_size <= 10240
-    error_message = "consolidate_ephemeral_storage_size must be between 512 and 10240."
+    condition     = var.consolidate_ephemeral_storage_size >= 512 && var.consolidate_ephemeral_storage_size <= 10240 && floor(var.consolidate_ephemeral_storage_size) == var.consolidate_ephemeral_storage_size
+    error_message = "consolidate_ephemeral_storage_size must be a whole number between 512 and 10240."
   }
 }
 
@@ -233,8 +233,8 @@ variable "max_job_mb" {
   default     = 1024
 
   validation {
-    condition     = var.max_job_mb >= 1 && floor(var.max_job_mb) == var.max_job_mb
-    error_message = "max_job_mb must be a whole number of at least 1."
+    condition     = var.max_job_mb >= 1 && var.max_job_mb <= 1048576 && floor(var.max_job_mb) == var.max_job_mb
+    error_message = "max_job_mb must be a whole number between 1 and 1048576 (the host refuses more: CTA_MAX_JOB_MB)."
   }
 }
 
@@ -244,8 +244,8 @@ variable "window_days" {
   default     = 2
 
   validation {
-    condition     = var.window_days >= 1 && var.window_days <= 366 && floor(var.window_days) == var.window_days
-    error_message = "window_days must be a whole number between 1 and 366."
+    condition     = var.window_days >= 1 && var.window_days <= 31 && floor(var.window_days) == var.window_days
+    error_message = "window_days must be a whole number between 1 and 31 (the host refuses more: CTA_WINDOW_DAYS)."
   }
 }
 

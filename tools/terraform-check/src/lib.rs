@@ -447,6 +447,303 @@ pub fn method_calls(src: &str, method: &str) -> Vec<usize> {
         .collect()
 }
 
+/// The `(name, min, max)` tuples of `const NAME: &[(&str, u64, u64)] = &[ … ];`
+/// in `src`; numbers may contain `_`.
+pub fn rust_range_table(src: &str, name: &str) -> Option<Vec<(String, u64, u64)>> {
+    let src = strip_line_comments(src);
+    let start = src.find(&format!("const {name}:"))?;
+    let rest = &src[start..];
+    let open = rest.find("= &[")? + 4;
+    let close = open + rest[open..].find("];")?;
+    let mut out = Vec::new();
+    for tuple in rest[open..close].split('(').skip(1) {
+        let tuple = tuple.split(')').next()?;
+        let fields: Vec<&str> = tuple.split(',').map(str::trim).collect();
+        let [quoted, min, max, ..] = fields.as_slice() else {
+            return None;
+        };
+        let number = |s: &str| s.replace('_', "").parse::<u64>().ok();
+        out.push((
+            quoted.trim_matches('"').to_owned(),
+            number(min)?,
+            number(max)?,
+        ));
+    }
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------
+// Numeric ranges of Terraform variables
+// ---------------------------------------------------------------------------
+
+/// What a variable's `validation` blocks let through, as far as numbers go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// A `floor(var.x) == var.x` condition holds it to whole numbers.
+    pub whole: bool,
+}
+
+impl Bounds {
+    pub const ANY: Bounds = Bounds {
+        min: None,
+        max: None,
+        whole: false,
+    };
+
+    /// What passes both.
+    pub fn and(self, other: Bounds) -> Bounds {
+        let pick = |a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64| match (a, b) {
+            (Some(a), Some(b)) => Some(f(a, b)),
+            (a, b) => a.or(b),
+        };
+        Bounds {
+            min: pick(self.min, other.min, f64::max),
+            max: pick(self.max, other.max, f64::min),
+            whole: self.whole || other.whole,
+        }
+    }
+
+    pub fn interval(self) -> Interval {
+        Interval {
+            lo: self.min.unwrap_or(f64::NEG_INFINITY),
+            hi: self.max.unwrap_or(f64::INFINITY),
+        }
+    }
+}
+
+/// The numeric value of `expr`, a literal or a negated one.
+pub fn number(expr: &Expression) -> Option<f64> {
+    use hcl::expr::{Operation, UnaryOperator};
+    match expr {
+        Expression::Number(n) => n.as_f64(),
+        Expression::Parenthesis(e) => number(e),
+        Expression::Operation(op) => match op.as_ref() {
+            Operation::Unary(u) if u.operator == UnaryOperator::Neg => number(&u.expr).map(|n| -n),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The bounds the `validation` blocks of `variable` (a `variable "name"`
+/// block) put on it: the conjunctions of `var.name >= N`, `var.name <= N`
+/// (`>`/`<`, either side) and `floor(var.name) == var.name`. A condition on
+/// the variable it cannot read that way (an `||`, a `contains(…)`) is an
+/// error, so a range is never guessed.
+pub fn validation_bounds(variable: &Block) -> Result<Bounds, String> {
+    use hcl::expr::{BinaryOperator, Operation};
+    let name = label(variable, 0);
+    let me = format!("var.{name}");
+    let mentions = |e: &Expression| walk(e).iter().any(|x| text(x) == me);
+    let mut bounds = Bounds::ANY;
+    for validation in blocks(variable.body(), "validation", &[]) {
+        let Some(condition) = attr(validation.body(), "condition") else {
+            continue;
+        };
+        let mut terms = vec![condition];
+        while let Some(term) = terms.pop() {
+            let binary = match term {
+                Expression::Operation(op) => match op.as_ref() {
+                    Operation::Binary(b) => Some(b),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(b) = binary else {
+                if mentions(term) {
+                    return Err(format!(
+                        "cannot read a range from `{}` in the validation of {me}",
+                        text(term)
+                    ));
+                }
+                continue;
+            };
+            if b.operator == BinaryOperator::And {
+                terms.push(&b.lhs_expr);
+                terms.push(&b.rhs_expr);
+                continue;
+            }
+            let (lhs, rhs) = (text(&b.lhs_expr), text(&b.rhs_expr));
+            let floor_me = format!("floor({me})");
+            if b.operator == BinaryOperator::Eq
+                && ((lhs == floor_me && rhs == me) || (lhs == me && rhs == floor_me))
+            {
+                bounds.whole = true;
+                continue;
+            }
+            // `var.x OP n`, or `n OP var.x` turned around.
+            let (op, n) = if lhs == me {
+                (b.operator, number(&b.rhs_expr))
+            } else if rhs == me {
+                let flipped = match b.operator {
+                    BinaryOperator::Less => BinaryOperator::Greater,
+                    BinaryOperator::LessEq => BinaryOperator::GreaterEq,
+                    BinaryOperator::Greater => BinaryOperator::Less,
+                    BinaryOperator::GreaterEq => BinaryOperator::LessEq,
+                    other => other,
+                };
+                (flipped, number(&b.lhs_expr))
+            } else {
+                if mentions(term) {
+                    return Err(format!(
+                        "cannot read a range from `{}` in the validation of {me}",
+                        text(term)
+                    ));
+                }
+                continue;
+            };
+            let Some(n) = n else {
+                return Err(format!(
+                    "`{}` in the validation of {me} does not compare with a number",
+                    text(term)
+                ));
+            };
+            // Strict bounds are read as on whole numbers (the check asks for those).
+            let bound = match op {
+                BinaryOperator::GreaterEq => Bounds {
+                    min: Some(n),
+                    ..Bounds::ANY
+                },
+                BinaryOperator::Greater => Bounds {
+                    min: Some(n.floor() + 1.0),
+                    ..Bounds::ANY
+                },
+                BinaryOperator::LessEq => Bounds {
+                    max: Some(n),
+                    ..Bounds::ANY
+                },
+                BinaryOperator::Less => Bounds {
+                    max: Some(n.ceil() - 1.0),
+                    ..Bounds::ANY
+                },
+                _ => {
+                    return Err(format!(
+                        "cannot read a range from `{}` in the validation of {me}",
+                        text(term)
+                    ));
+                }
+            };
+            bounds = bounds.and(bound);
+        }
+    }
+    Ok(bounds)
+}
+
+/// A closed range of numbers; either end may be infinite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Interval {
+    pub fn point(n: f64) -> Interval {
+        Interval { lo: n, hi: n }
+    }
+
+    pub fn within(&self, lo: f64, hi: f64) -> bool {
+        self.lo >= lo && self.hi <= hi
+    }
+}
+
+/// The values `expr` can take when each `var.x` in it ranges over
+/// `vars("x")`: interval arithmetic over literals, variables, `+ - * /`,
+/// `max`, `min`, `floor`, `ceil`, `tostring` and parentheses. Exact for what
+/// is monotonic in each variable (all the module's derived sizes are).
+pub fn eval_interval(
+    expr: &Expression,
+    vars: &dyn Fn(&str) -> Option<Interval>,
+) -> Result<Interval, String> {
+    use hcl::expr::{BinaryOperator, Operation};
+    if let Some(n) = number(expr) {
+        return Ok(Interval::point(n));
+    }
+    let t = text(expr);
+    if let Some(name) = t.strip_prefix("var.")
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+    {
+        return vars(name).ok_or_else(|| format!("no range known for {t}"));
+    }
+    match expr {
+        Expression::Parenthesis(e) => eval_interval(e, vars),
+        Expression::FuncCall(f) => {
+            let args = f
+                .args
+                .iter()
+                .map(|a| eval_interval(a, vars))
+                .collect::<Result<Vec<_>, _>>()?;
+            let fold = |g: fn(f64, f64) -> f64| {
+                args.iter().copied().reduce(|a, b| Interval {
+                    lo: g(a.lo, b.lo),
+                    hi: g(a.hi, b.hi),
+                })
+            };
+            let result = match (f.name.name.as_str(), args.as_slice()) {
+                ("tostring", [one]) => Some(*one),
+                ("floor", [one]) => Some(Interval {
+                    lo: one.lo.floor(),
+                    hi: one.hi.floor(),
+                }),
+                ("ceil", [one]) => Some(Interval {
+                    lo: one.lo.ceil(),
+                    hi: one.hi.ceil(),
+                }),
+                ("max", [_, ..]) => fold(f64::max),
+                ("min", [_, ..]) => fold(f64::min),
+                _ => None,
+            };
+            result.ok_or_else(|| format!("cannot evaluate `{t}`"))
+        }
+        Expression::Operation(op) => match op.as_ref() {
+            Operation::Binary(b) => {
+                let l = eval_interval(&b.lhs_expr, vars)?;
+                let r = eval_interval(&b.rhs_expr, vars)?;
+                let corners = |g: fn(f64, f64) -> f64| {
+                    let c = [g(l.lo, r.lo), g(l.lo, r.hi), g(l.hi, r.lo), g(l.hi, r.hi)];
+                    Interval {
+                        lo: c.iter().copied().fold(f64::INFINITY, f64::min),
+                        hi: c.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    }
+                };
+                match b.operator {
+                    BinaryOperator::Plus => Ok(Interval {
+                        lo: l.lo + r.lo,
+                        hi: l.hi + r.hi,
+                    }),
+                    BinaryOperator::Minus => Ok(Interval {
+                        lo: l.lo - r.hi,
+                        hi: l.hi - r.lo,
+                    }),
+                    BinaryOperator::Mul => Ok(corners(|a, b| a * b)),
+                    BinaryOperator::Div if r.lo > 0.0 || r.hi < 0.0 => Ok(corners(|a, b| a / b)),
+                    _ => Err(format!("cannot evaluate `{t}`")),
+                }
+            }
+            Operation::Unary(_) => Err(format!("cannot evaluate `{t}`")),
+        },
+        _ => Err(format!("cannot evaluate `{t}`")),
+    }
+}
+
+/// Every `var.x` named in `expr`, as `x`.
+pub fn variables_in(expr: &Expression) -> Vec<String> {
+    let mut out: Vec<String> = walk(expr)
+        .into_iter()
+        .filter_map(|e| {
+            let t = text(e);
+            let name = t.strip_prefix("var.")?;
+            name.chars()
+                .all(|c| c.is_alphanumeric() || c == '_')
+                .then(|| name.to_owned())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,5 +782,66 @@ locals {
         assert_eq!(rust_str_array(src, "V").unwrap(), ["A", "B"]);
         assert_eq!(method_calls(src, "get_object"), [7]);
         assert!(method_calls(src, "get").is_empty());
+    }
+
+    #[test]
+    fn reads_validation_bounds_and_evaluates_ranges() {
+        let body = hcl::parse(
+            r#"
+variable "days" {
+  validation {
+    condition     = var.days >= 1 && var.days <= 31 && floor(var.days) == var.days
+    error_message = "x"
+  }
+}
+variable "open" {
+  validation {
+    condition     = var.open > 0
+    error_message = "x"
+  }
+}
+variable "either" {
+  validation {
+    condition     = var.either == -1 || var.either >= 1
+    error_message = "x"
+  }
+}
+locals {
+  derived = tostring(max(64, floor((var.days - 3) / 2)))
+}
+"#,
+        )
+        .unwrap();
+        let file = TfFile {
+            path: "t.tf".into(),
+            body,
+        };
+        let days = validation_bounds(file.block("variable", &["days"])).unwrap();
+        assert_eq!(
+            days,
+            Bounds {
+                min: Some(1.0),
+                max: Some(31.0),
+                whole: true
+            }
+        );
+        let open = validation_bounds(file.block("variable", &["open"])).unwrap();
+        assert_eq!((open.min, open.max, open.whole), (Some(1.0), None, false));
+        assert!(validation_bounds(file.block("variable", &["either"])).is_err());
+
+        let vars = |name: &str| (name == "days").then_some(Interval { lo: 1.0, hi: 200.0 });
+        let derived = eval_interval(file.local("derived"), &vars).unwrap();
+        assert_eq!(derived, Interval { lo: 64.0, hi: 98.0 });
+        assert_eq!(variables_in(file.local("derived")), ["days"]);
+        assert!(eval_interval(file.local("derived"), &|_| None).is_err());
+    }
+
+    #[test]
+    fn reads_rust_range_tables() {
+        let src = "pub const RANGES: &[(&str, u64, u64)] = &[\n    (\"A\", 1, 31), // days\n    (\"B\", 16, 65_536),\n];\n";
+        assert_eq!(
+            rust_range_table(src, "RANGES").unwrap(),
+            [("A".to_owned(), 1, 31), ("B".to_owned(), 16, 65_536)]
+        );
     }
 }

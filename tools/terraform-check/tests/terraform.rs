@@ -7,12 +7,19 @@
 //!    function's memory size minus room for the host process.
 //! 3. IAM: the S3 actions granted are exactly those of the S3 calls in
 //!    `host/src`; no wildcard; `s3:DeleteObject` for consolidate only on raw
-//!    logs and consolidated parts, for analyze only on its send-once markers; the SQS, SNS and
+//!    logs and consolidated parts, never for analyze; the SQS, SNS and
 //!    EventBridge grants the calls need.
 //! 4. Triggers: schedule and jobs queue → consolidate; S3 notifications →
 //!    analyze; the Lambda permissions to match.
 //! 5. Packaging: the default artifact paths are what the documented build
 //!    commands produce; `provided.al2023`, handler `bootstrap`, arm64.
+//! 6. Numeric limits: every number the host reads (`RANGES` in
+//!    `host/src/lambda/config.rs`) that a function's environment sets is,
+//!    for every value the Terraform validations let through, one the host
+//!    accepts: equal ranges for a variable that only feeds the host
+//!    (`window_days`, `max_job_mb`), within the host's range for one AWS
+//!    bounds too (timeouts, and sizes derived from memory and storage); each
+//!    variable held to whole numbers.
 //!
 //! Terraform expressions are not evaluated; they are compared as text.
 //! Each test gathers all its findings and fails once, listing them.
@@ -700,21 +707,11 @@ fn iam_grants_match_host_calls() {
     }
 
     // DeleteObject: consolidate on raw logs and stale consolidated parts in
-    // the log bucket; analyze only on
-    // its send-once markers in the output bucket (released when a publish fails).
+    // the log bucket; analyze never (its finding markers are claimed, marked
+    // sent and released by conditional writes, not deleted).
     for (role, (docs, stmts)) in &roles {
         for s in stmts.iter().filter(|s| s.grants("s3:DeleteObject")) {
             let what = format!("{IAM_MAIN}: {role} ({docs}), statement {}", s.sid);
-            if role == ANALYZE {
-                for r in &s.resources {
-                    if !(r.contains("var.output_bucket_arn") && r.contains("findings_prefix")) {
-                        problems.push(format!(
-                            "{what}: s3:DeleteObject on {r}; analyze may delete only its markers under var.findings_prefix"
-                        ));
-                    }
-                }
-                continue;
-            }
             if role != CONSOLIDATE {
                 problems.push(format!(
                     "{what}: grants s3:DeleteObject; only the consolidate role deletes (raw logs it consolidated)"
@@ -1127,4 +1124,195 @@ fn packaging_matches_the_documented_build() {
         ));
     }
     report("packaging", problems);
+}
+
+// ---------------------------------------------------------------------------
+// Numeric limits
+// ---------------------------------------------------------------------------
+
+/// `RANGES` from config.rs: (variable, min, max) of every number the host reads.
+fn host_ranges() -> Vec<(String, u64, u64)> {
+    terraform_check::rust_range_table(&read(CONFIG_RS), "RANGES").unwrap_or_else(|| {
+        panic!("{CONFIG_RS}: no `const RANGES: &[(&str, u64, u64)] = &[ … ];` literal to read")
+    })
+}
+
+/// Whether `body` (outside `environment` blocks) uses `var.name`: then the
+/// variable also sets something AWS bounds (a timeout, a memory size).
+fn used_outside_environment(body: &terraform_check::Body, name: &str) -> bool {
+    let me = format!("var.{name}");
+    body.attributes()
+        .any(|a| walk(a.expr()).iter().any(|e| text(e) == me))
+        || body
+            .blocks()
+            .filter(|b| b.identifier() != "environment")
+            .any(|b| used_outside_environment(b.body(), name))
+}
+
+/// The bounds of the lambda module's `var.name` at each level that can
+/// set it: its own validations (`LAMBDA_VARIABLES`), then those of the root
+/// variable that feeds it (followed through `module "lambda" { name =
+/// var.root_name }`), or its default when the root module does not set it.
+/// Each level must agree with the host on its own: a root variable that
+/// accepts what the module refuses is a plan that fails for no good reason.
+fn bounds_by_level(
+    name: &str,
+    lambda_vars: &TfFile,
+    root_main: &TfFile,
+    root_vars: &TfFile,
+) -> Result<[(String, terraform_check::Bounds); 2], String> {
+    let variable = lambda_vars.block("variable", &[name]);
+    let own = terraform_check::validation_bounds(variable)
+        .map_err(|e| format!("{LAMBDA_VARIABLES}: {e}"))?;
+    let own = (format!("{LAMBDA_VARIABLES} var.{name}"), own);
+    let module = root_main.block("module", &["lambda"]);
+    let Some(passed) = attr(module.body(), name) else {
+        // Not set by the root module: always the default.
+        let default = attr(variable.body(), "default")
+            .and_then(terraform_check::number)
+            .ok_or_else(|| {
+                format!("{LAMBDA_VARIABLES}: var.{name} is neither set by {ROOT_MAIN} nor has a number default")
+            })?;
+        let point = terraform_check::Bounds {
+            min: Some(default),
+            max: Some(default),
+            whole: default.fract() == 0.0,
+        };
+        return Ok([own, (format!("the default of var.{name}"), point)]);
+    };
+    let passed = text(passed);
+    let Some(root_name) = passed.strip_prefix("var.") else {
+        return Err(format!(
+            "{ROOT_MAIN}: module \"lambda\" {name} = {passed}; expected var.<name> to follow to its validation"
+        ));
+    };
+    let root = terraform_check::validation_bounds(root_vars.block("variable", &[root_name]))
+        .map_err(|e| format!("{ROOT_VARIABLES}: {e}"))?;
+    Ok([own, (format!("{ROOT_VARIABLES} var.{root_name}"), root)])
+}
+
+fn show(n: f64) -> String {
+    if n.is_infinite() {
+        "unbounded".into()
+    } else {
+        format!("{n}")
+    }
+}
+
+#[test]
+fn numeric_limits_match_the_host() {
+    let ranges = host_ranges();
+    let lambda = TfFile::load(LAMBDA_MAIN);
+    let lambda_vars = TfFile::load(LAMBDA_VARIABLES);
+    let root_main = TfFile::load(ROOT_MAIN);
+    let root_vars = TfFile::load(ROOT_VARIABLES);
+    let variables = host_variables();
+    let mut problems = Vec::new();
+    if ranges.is_empty() {
+        problems.push(format!("{CONFIG_RS}: RANGES is empty"));
+    }
+    for (name, min, max) in &ranges {
+        if !variables.contains(name) {
+            problems.push(format!(
+                "{CONFIG_RS}: RANGES has {name}, which is not in VARIABLES"
+            ));
+        }
+        if min > max {
+            problems.push(format!("{CONFIG_RS}: RANGES {name}: {min} > {max}"));
+        }
+    }
+    let mut checked = BTreeSet::new();
+    for f in functions(&lambda) {
+        let what = format!("{LAMBDA_MAIN}: `{}`", describe(f.block));
+        for (key, expr) in &f.env {
+            let Some((_, min, max)) = ranges.iter().find(|(n, _, _)| n == key) else {
+                continue;
+            };
+            checked.insert(key.clone());
+            let (min, max) = (*min as f64, *max as f64);
+            let names = terraform_check::variables_in(expr);
+            let mut levels: [BTreeMap<String, terraform_check::Interval>; 2] = Default::default();
+            let mut sources: [Vec<String>; 2] = Default::default();
+            for name in &names {
+                let by_level = match bounds_by_level(name, &lambda_vars, &root_main, &root_vars) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        problems.push(format!("{what}: {key}: {e}"));
+                        continue;
+                    }
+                };
+                if !by_level.iter().any(|(_, b)| b.whole) {
+                    problems.push(format!(
+                        "{what}: {key} = {} uses var.{name}, which no validation holds to whole numbers \
+                         (add `floor(var.{name}) == var.{name}`): the host reads a whole number",
+                        text(expr)
+                    ));
+                }
+                for (level, (source, b)) in by_level.into_iter().enumerate() {
+                    levels[level].insert(name.clone(), b.interval());
+                    sources[level].push(source);
+                }
+            }
+            // A variable that only feeds the host must accept exactly what
+            // the host accepts; one that also sets an AWS attribute (the
+            // timeout) or a value derived from one (memory, storage) is
+            // bounded by AWS, and must stay within the host's range.
+            let inner = match expr {
+                Expression::FuncCall(call) if call.name.name.as_str() == "tostring" => {
+                    call.args.first().map_or_else(String::new, text)
+                }
+                other => text(other),
+            };
+            let direct = names.len() == 1
+                && inner == format!("var.{}", names[0])
+                && !used_outside_environment(f.block.body(), &names[0]);
+            for (bounds, sources) in levels.iter().zip(&sources) {
+                if bounds.len() != names.len() {
+                    continue;
+                }
+                let by = if sources.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (by {})", sources.join(", "))
+                };
+                let range = match terraform_check::eval_interval(expr, &|n| bounds.get(n).copied())
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        problems.push(format!("{what}: {key} = {}: {e}", text(expr)));
+                        continue;
+                    }
+                };
+                let (lo, hi) = (show(range.lo), show(range.hi));
+                if direct && (range.lo != min || range.hi != max) {
+                    problems.push(format!(
+                        "{what}: {key} = {}: Terraform accepts {lo}..{hi}{by}, the host {min}..{max} \
+                         ({CONFIG_RS} RANGES); they must be equal",
+                        text(expr)
+                    ));
+                } else if !range.within(min, max) {
+                    problems.push(format!(
+                        "{what}: {key} = {} can be {lo}..{hi}{by}, but the host accepts only {min}..{max} \
+                         ({CONFIG_RS} RANGES): a plan that validates would make the function fail to start",
+                        text(expr)
+                    ));
+                }
+            }
+        }
+    }
+    // Guards the check itself: the numbers Terraform is known to set.
+    for expected in [
+        "CTA_WINDOW_DAYS",
+        "CTA_MAX_JOB_MB",
+        "CTA_MEMORY_LIMIT_MB",
+        "CTA_TIME_LIMIT_SECS",
+        "CTA_SCRATCH_LIMIT_MB",
+    ] {
+        if !checked.contains(expected) {
+            problems.push(format!(
+                "{LAMBDA_MAIN}: {expected} was not checked (not set, or not in RANGES of {CONFIG_RS})"
+            ));
+        }
+    }
+    report("numeric limits, Terraform vs host", problems);
 }
