@@ -2,6 +2,13 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
+# The IAM role or user behind the credentials running Terraform (a role's
+# ARN, not its assumed-role session): it uploads the component and config,
+# so the rules bucket policy admits it as a writer.
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
@@ -29,6 +36,10 @@ locals {
   component_source_path = coalesce(var.component_source_path, "${path.module}/../target/wasm32-wasip2/release/analyzer_wasm.wasm")
 
   findings_prefix = "findings-sent/"
+
+  # Who may write the component and config keys: the named deployers and
+  # whoever applies this (who can rewrite the bucket policy anyway).
+  rules_writer_arns = distinct(concat(var.component_writer_arns, [data.aws_iam_session_context.current.issuer_arn]))
 
   # Messages must stay invisible for the whole time one may be in flight.
   jobs_visibility_timeout_seconds = 6 * var.consolidate_timeout
@@ -70,7 +81,9 @@ module "s3" {
 
   create_component_object  = var.create_component_object
   component_source_path    = local.component_source_path
+  component_sha256         = var.component_sha256
   rules_config_source_path = var.rules_config_path
+  rules_writer_arns        = local.rules_writer_arns
 
   tags = local.tags
 }
@@ -84,6 +97,10 @@ module "queue" {
   visibility_timeout_seconds = local.jobs_visibility_timeout_seconds
   max_receive_count          = var.max_receive_count
   kms_key_arn                = var.kms_key_arn
+
+  # Only the consolidate function (and named operators) may use the queues.
+  consumer_role_arn   = module.iam.consolidate_role_arn
+  queue_operator_arns = var.queue_operator_arns
 
   tags = local.tags
 }
@@ -174,6 +191,7 @@ module "lambda" {
   output_bucket_name  = module.s3.output_bucket_id
   output_prefix       = var.output_prefix
   component_uri       = module.s3.component_uri
+  component_sha256    = var.component_sha256
   config_uri          = module.s3.config_uri
   sns_topic_arn       = var.enable_sns_alerts ? aws_sns_topic.alerts[0].arn : ""
   event_bus_name      = var.enable_eventbridge_alerts ? var.alert_event_bus_name : ""

@@ -212,6 +212,39 @@ variable "rules_config_path" {
   default     = null
 }
 
+variable "component_writer_arns" {
+  description = "IAM principals (role, user or root ARNs; ArnLike wildcards allowed after role/ or user/) allowed to write or delete the component and config keys of the rules bucket, beside the identity running Terraform; the bucket policy denies those writes to every other principal. Empty: only the Terraform caller."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.component_writer_arns : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:(root|(role|user)/[^*?].*)$", arn))])
+    error_message = "component_writer_arns must hold IAM ARNs: arn:<partition>:iam::<account>:role/<name>, user/<name> or root (a wildcard may not start the name)."
+  }
+}
+
+variable "component_sha256" {
+  description = "CTA_COMPONENT_SHA256: SHA-256 (64 lowercase hex digits) the component must have; both functions refuse any other bytes before compiling them. Empty: no pin."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.component_sha256 == "" || can(regex("^[0-9a-f]{64}$", var.component_sha256))
+    error_message = "component_sha256 must be empty or 64 lowercase hexadecimal digits (sha256sum analyzer_wasm.wasm)."
+  }
+}
+
+variable "queue_operator_arns" {
+  description = "IAM principals (role, user or root ARNs) allowed, beside the consolidate function's role, to send to, receive from and delete from the jobs queue and its dead-letter queue (to inspect or redrive failed jobs). Empty: only the consolidate role."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.queue_operator_arns : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:(root|(role|user)/[^*?].*)$", arn))])
+    error_message = "queue_operator_arns must hold IAM ARNs: arn:<partition>:iam::<account>:role/<name>, user/<name> or root (a wildcard may not start the name)."
+  }
+}
+
 variable "code_signing_config_arn" {
   description = "Optional Lambda code signing config for both functions."
   type        = string

@@ -16,7 +16,7 @@ use crate::bindings::{InputOutcome, InputStatus};
 use crate::consolidate;
 use crate::inputs;
 use crate::outputs::Destination;
-use crate::runtime::{self, Analyzer, Limits};
+use crate::runtime::{self, Analyzer, ComponentPin, Limits};
 use crate::storage::{self, LazyS3, S3Location};
 
 /// Exit status when every input was analyzed (or skipped as not a log).
@@ -232,6 +232,10 @@ struct RuntimeArgs {
     /// The analyzer component: a .wasm file or s3://bucket/key [default: the embedded one].
     #[arg(long, env = "CTA_COMPONENT_URI")]
     component: Option<String>,
+    /// Run the component only if its SHA-256 is this (64 hex digits; empty: no pin); checked
+    /// before compiling, and against the embedded one when no --component is given.
+    #[arg(long, env = "CTA_COMPONENT_SHA256", value_name = "HEX", value_parser = parse_pin)]
+    component_sha256: Option<PinArg>,
     /// Memory cap of the component, in MiB.
     #[arg(long, env = "CTA_MEMORY_LIMIT_MB", default_value_t = runtime::limits::DEFAULT_MEMORY_LIMIT_MB)]
     memory_limit_mb: u64,
@@ -272,9 +276,28 @@ impl RuntimeArgs {
             ),
             Some(source) => (read_source(source, s3).await?, source.clone()),
         };
+        // Checked before anything parses or compiles the bytes.
+        if let Some(PinArg(Some(pin))) = &self.component_sha256 {
+            pin.check(&bytes, &origin)?;
+        }
         let engine = runtime::new_engine()?;
         Analyzer::load(&engine, &bytes, &origin, cache_dir.as_deref(), limits).await
     }
+}
+
+/// `--component-sha256`, parsed; `None` when empty, so an empty
+/// `CTA_COMPONENT_SHA256` means no pin, as it does in Lambda.
+#[derive(Clone)]
+struct PinArg(Option<ComponentPin>);
+
+/// `--component-sha256`: 64 hexadecimal digits or nothing, else a usage error.
+fn parse_pin(text: &str) -> Result<PinArg, String> {
+    if text.is_empty() {
+        return Ok(PinArg(None));
+    }
+    ComponentPin::parse(text, "--component-sha256 (CTA_COMPONENT_SHA256)")
+        .map(|pin| PinArg(Some(pin)))
+        .map_err(|e| format!("{e:#}"))
 }
 
 /// Reads a small file or S3 object named on the command line.

@@ -1,16 +1,27 @@
 //! Consolidation on the host side: streams inputs into the component's
-//! consolidator, lends it a scratch file, and writes the parts it returns
-//! one at a time, so neither side holds the whole day.
+//! consolidator, lends it a scratch file, and spools the parts it returns,
+//! so neither side holds the whole day.
+//!
+//! The host believes nothing the component says about its output without a
+//! check of its own: parts are bounded in number and bytes (twice what the
+//! host handed over), each must be a complete gzip stream, and the counts
+//! the component reports must agree with each other and with its parts
+//! before anything is written to its destination.
 
 use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context as TaskContext, Poll};
 
-use anyhow::{Context, Result};
-use tokio::io::AsyncRead;
+use anyhow::{Context, Result, bail, ensure};
+use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::bindings::{ConsolidatedPart, Consolidation, InputOutcome};
+use crate::bindings::{Consolidation, InputOutcome, InputStatus};
 use crate::inputs::{Input, Unreadable};
-use crate::outputs::safe_name;
+use crate::runtime::limits::MAX_PARTS;
 use crate::runtime::{Analyzer, Handle, Instance, Scratch};
+use crate::spool::Spool;
 use crate::storage::{self, LazyS3, S3Location};
 
 /// One consolidation in its own instance, with its scratch file.
@@ -18,6 +29,10 @@ pub struct Consolidating {
     instance: Instance,
     handle: Handle,
     scratch: Scratch,
+    /// Bytes the host handed over, counted as they were read.
+    bytes_in: Arc<AtomicU64>,
+    /// Records the component said it read, over the inputs it analyzed.
+    events_in: u64,
 }
 
 impl Consolidating {
@@ -29,6 +44,8 @@ impl Consolidating {
             instance,
             handle,
             scratch,
+            bytes_in: Arc::default(),
+            events_in: 0,
         })
     }
 
@@ -37,9 +54,18 @@ impl Consolidating {
         name: &str,
         reader: impl AsyncRead + Send + 'static,
     ) -> Result<InputOutcome> {
-        self.instance
+        let reader = Counting {
+            inner: Box::pin(reader),
+            count: self.bytes_in.clone(),
+        };
+        let outcome = self
+            .instance
             .consolidate_stream(self.handle, name, reader)
-            .await
+            .await?;
+        if outcome.status == InputStatus::Analyzed {
+            self.events_in += outcome.events;
+        }
+        Ok(outcome)
     }
 
     /// An input that could not be read: the component lists it as failed.
@@ -49,25 +75,91 @@ impl Consolidating {
             .await
     }
 
-    /// Merges what was read and hands each part, in order, to `write`.
-    pub async fn write_parts(
-        mut self,
-        mut write: impl AsyncFnMut(ConsolidatedPart) -> Result<()>,
-    ) -> Result<Consolidation> {
+    /// Merges what was read and spools every part, checked: the result is
+    /// only returned when the parts and the counts add up.
+    pub async fn finish(mut self) -> Result<(Consolidation, Spool)> {
         let h = self.handle;
         let runs = self.instance.consolidation_runs(h).await?;
         self.instance.merge_runs(h, &self.scratch, &runs).await?;
+        // A consolidation rewrites what it read; gzip of the same records
+        // cannot reasonably take twice the room.
+        let bytes_in = self.bytes_in.load(Ordering::Relaxed);
+        let mut spool = Spool::new(bytes_in.saturating_mul(2).max(1 << 20))?;
         while let Some(part) = self.instance.next_part(h).await? {
-            write(part).await?;
+            ensure!(
+                spool.parts().len() < MAX_PARTS,
+                "the component returned more than {MAX_PARTS} parts; nothing written"
+            );
+            spool.push(part)?;
         }
         let result = self.instance.finish_consolidation(h).await?;
+        check_counts(&result, &spool, self.events_in)?;
         tracing::info!(
             runs = runs.len(),
             scratch_bytes = self.scratch.written(),
             parts = result.parts,
-            "consolidation written"
+            "consolidation spooled and checked"
         );
-        Ok(result)
+        Ok((result, spool))
+    }
+}
+
+/// The counts a component reports must agree with each other, with the
+/// parts it returned, and with what it said per input.
+fn check_counts(result: &Consolidation, spool: &Spool, events_in: u64) -> Result<()> {
+    let mut problems = Vec::new();
+    let parts = spool.parts().len() as u64;
+    if result.parts != parts {
+        problems.push(format!(
+            "it reports {} part(s) but returned {parts}",
+            result.parts
+        ));
+    }
+    let in_parts: u64 = spool.parts().iter().map(|p| p.records).sum();
+    if result.records_out != in_parts {
+        problems.push(format!(
+            "it reports {} records out but its parts hold {in_parts}",
+            result.records_out
+        ));
+    }
+    if result.records_in.checked_sub(result.duplicates) != Some(result.records_out) {
+        problems.push(format!(
+            "{} records in less {} duplicates is not {} records out",
+            result.records_in, result.duplicates, result.records_out
+        ));
+    }
+    if result.records_in != events_in {
+        problems.push(format!(
+            "it reports {} records in but counted {events_in} over its inputs",
+            result.records_in
+        ));
+    }
+    if !problems.is_empty() {
+        bail!(
+            "the component's consolidation does not add up ({}); nothing written",
+            problems.join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// Counts the bytes read through it.
+struct Counting {
+    inner: Pin<Box<dyn AsyncRead + Send>>,
+    count: Arc<AtomicU64>,
+}
+
+impl AsyncRead for Counting {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = self.inner.as_mut().poll_read(cx, buf);
+        let read = buf.filled().len() - before;
+        self.count.fetch_add(read as u64, Ordering::Relaxed);
+        polled
     }
 }
 
@@ -94,22 +186,15 @@ pub async fn consolidate(
     for u in unreadable {
         run.add_failure(&u.name, &u.reason).await?;
     }
-    // A part is written once the next one exists: only then is it known
-    // whether the output is one file or numbered parts.
-    let mut held: Option<ConsolidatedPart> = None;
-    let mut written = Vec::new();
-    let result = run
-        .write_parts(async |part| {
-            if let Some(previous) = held.replace(part) {
-                let target = part_name(out, Some(written.len() + 1));
-                written.push(write_part(previous, target, s3).await?);
-            }
-            Ok(())
-        })
-        .await?;
-    if let Some(last) = held {
-        let number = (!written.is_empty()).then(|| written.len() + 1);
-        written.push(write_part(last, part_name(out, number), s3).await?);
+    let (result, spool) = run.finish().await?;
+    let count = spool.parts().len();
+    let mut written = Vec::with_capacity(count);
+    for index in 0..count {
+        let number = (count > 1).then_some(index + 1);
+        let part = &spool.parts()[index];
+        let target = part_name(out, number);
+        write_part(spool.read(index)?, &part.media_type, &target, s3).await?;
+        written.push(target);
     }
     Ok((result, written))
 }
@@ -123,34 +208,26 @@ pub fn part_name(out: &str, number: Option<usize>) -> String {
     format!("{stem}.part-{number:05}.json.gz")
 }
 
-/// Writes one part to a file path or an S3 key; returns where it went.
-async fn write_part(part: ConsolidatedPart, target: String, s3: &LazyS3) -> Result<String> {
-    safe_name(&part.artifact.name)?;
-    match S3Location::parse(&target) {
+/// Writes one part to a file path or an S3 key.
+async fn write_part(data: Vec<u8>, media_type: &str, target: &str, s3: &LazyS3) -> Result<()> {
+    match S3Location::parse(target) {
         Some(loc) => {
             let loc = loc?;
-            storage::put(
-                s3.get().await,
-                &loc.bucket,
-                &loc.key,
-                part.artifact.data,
-                &part.artifact.media_type,
-            )
-            .await?;
+            storage::put(s3.get().await, &loc.bucket, &loc.key, data, media_type).await?;
         }
         None => {
-            if let Some(parent) = Path::new(&target)
+            if let Some(parent) = Path::new(target)
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
             {
                 tokio::fs::create_dir_all(parent).await?;
             }
-            tokio::fs::write(&target, &part.artifact.data)
+            tokio::fs::write(target, &data)
                 .await
                 .with_context(|| format!("cannot write {target}"))?;
         }
     }
-    Ok(target)
+    Ok(())
 }
 
 #[cfg(test)]

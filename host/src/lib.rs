@@ -11,4 +11,5 @@ pub mod inputs;
 pub mod lambda;
 pub mod outputs;
 pub mod runtime;
+pub mod spool;
 pub mod storage;

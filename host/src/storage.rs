@@ -156,10 +156,22 @@ pub async fn list(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<Obj
 
 /// A streaming reader of one object: its bytes are never held whole.
 pub async fn open(client: &Client, bucket: &str, key: &str) -> Result<Reader> {
+    open_version(client, bucket, key, None).await
+}
+
+/// Streams one version of an object (the latest with `None`): a version
+/// stays readable after its key was deleted in a versioned bucket.
+pub async fn open_version(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Result<Reader> {
     let out = client
         .get_object()
         .bucket(bucket)
         .key(key)
+        .set_version_id(version.map(str::to_owned))
         .send()
         .await
         .map_err(|e| explain(e, &format!("cannot read s3://{bucket}/{key}")))?;

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::Services;
+use super::events::ObjectRef;
 use super::layout::{Partition, daily_prefix};
 use crate::alerts::Delivered;
 use crate::bindings::Artifact;
@@ -43,16 +44,16 @@ async fn write_all(
 pub async fn run(
     services: &Services,
     analyzer: &Analyzer,
-    bucket: &str,
-    key: &str,
+    target: &ObjectRef,
     config: &str,
 ) -> Result<AnalyzeReport> {
+    let (bucket, key) = (target.bucket.as_str(), target.key.as_str());
     let c = &services.config;
     let object = format!("s3://{bucket}/{key}");
     let Some((partition, part)) = Partition::from_consolidated_key(&c.consolidated_prefix, key)
     else {
         if Partition::from_raw_key(&c.log_prefix, key).is_some() {
-            return real_time(services, analyzer, bucket, key, config).await;
+            return real_time(services, analyzer, target, config).await;
         }
         return Ok(AnalyzeReport {
             object,
@@ -114,10 +115,10 @@ pub async fn run(
 async fn real_time(
     services: &Services,
     analyzer: &Analyzer,
-    bucket: &str,
-    key: &str,
+    target: &ObjectRef,
     config: &str,
 ) -> Result<AnalyzeReport> {
+    let (bucket, key) = (target.bucket.as_str(), target.key.as_str());
     let object = format!("s3://{bucket}/{key}");
     if !services.alerts.is_configured() {
         return Ok(AnalyzeReport {
@@ -131,7 +132,10 @@ async fn real_time(
     }
     let mut instance = analyzer.instantiate().await?;
     let session = instance.open_session(config).await?;
-    let reader = storage::open(&services.s3, bucket, key).await?;
+    // By version: consolidation may have deleted the key since (it absorbs
+    // raw files on its own schedule), and the version is still there.
+    let version = target.version_id.as_deref();
+    let reader = storage::open_version(&services.s3, bucket, key, version).await?;
     let outcome = instance.add_stream(session, &object, reader).await?;
     let report = instance.finish(session).await?;
     let delivered = services.alerts.deliver(&report.alerts).await?;

@@ -3,7 +3,8 @@
 //! at the next invocation.
 //!
 //! Two kinds of failure, told apart:
-//! - the object was fetched and refused (it does not compile, or breaks the
+//! - the object was fetched and refused (its SHA-256 is not the one
+//!   `CTA_COMPONENT_SHA256` pins, it does not compile, or it breaks the
 //!   contract): its ETag is remembered, so it is not fetched again until a
 //!   new upload, and the last good component keeps running (the embedded
 //!   default if there was none yet: an upload that can never work must not
@@ -14,6 +15,14 @@
 //!   yet (a cold start) the invocation fails, so it is retried, rather than
 //!   running the default rules in place of the operator's: those would
 //!   write reports and send (or miss) alerts by other rules, silently.
+//!
+//! With a pin, the embedded default stands in for nothing it does not
+//! match: a pin says which rules run, so running other ones (the default)
+//! because the object is not the pinned one would defeat it. A refused
+//! object at a cold start then fails the invocation, as one that cannot be
+//! fetched does; Lambda retries it, and the alarms on errors fire, until
+//! the pinned component is uploaded or the pin changed. The refused ETag is
+//! still remembered, so those invocations cost a HEAD, not a download.
 
 use std::path::PathBuf;
 
@@ -22,7 +31,7 @@ use aws_sdk_s3::Client;
 use tokio::sync::Mutex;
 use wasmtime::Engine;
 
-use crate::runtime::{self, Analyzer, Limits};
+use crate::runtime::{self, Analyzer, ComponentPin, Limits};
 use crate::storage::{self, S3Location};
 
 const DEFAULT_ORIGIN: &str = "the embedded default component";
@@ -33,35 +42,57 @@ struct Loaded {
     /// The component running, and the ETag it was loaded from (`None` for
     /// the embedded default).
     running: Option<(Option<String>, Analyzer)>,
-    /// The ETag of an upload that was fetched and refused.
-    refused: Option<String>,
+    /// The ETag of an upload that was fetched and refused, and why.
+    refused: Option<(String, String)>,
 }
 
 pub struct ComponentSlot {
     engine: Engine,
     source: Option<S3Location>,
+    pin: Option<ComponentPin>,
+    /// Whether the embedded default may run: no pin, or the pin is its digest.
+    default_allowed: bool,
     cache_dir: PathBuf,
     limits: Limits,
     loaded: Mutex<Loaded>,
 }
 
 impl ComponentSlot {
+    /// Fails when there is no component URI and a pin that the embedded
+    /// default, the only component there is then, does not match: nothing
+    /// could ever run, so the function should not start.
     pub fn new(
         engine: Engine,
         source: Option<S3Location>,
+        pin: Option<ComponentPin>,
         cache_dir: PathBuf,
         limits: Limits,
-    ) -> Self {
-        ComponentSlot {
+    ) -> Result<Self> {
+        let default_allowed = pin
+            .as_ref()
+            .is_none_or(|pin| pin.matches(runtime::DEFAULT_COMPONENT));
+        if source.is_none()
+            && let Some(pin) = &pin
+        {
+            pin.check(runtime::DEFAULT_COMPONENT, DEFAULT_ORIGIN)
+                .context("no CTA_COMPONENT_URI is set, so only the embedded default could run")?;
+        }
+        Ok(ComponentSlot {
             engine,
             source,
+            pin,
+            default_allowed,
             cache_dir,
             limits,
             loaded: Mutex::new(Loaded::default()),
-        }
+        })
     }
 
     async fn load(&self, bytes: &[u8], origin: &str) -> Result<Analyzer> {
+        // Checked before anything parses or compiles the bytes.
+        if let Some(pin) = &self.pin {
+            pin.check(bytes, origin)?;
+        }
         Analyzer::load(
             &self.engine,
             bytes,
@@ -70,6 +101,17 @@ impl ComponentSlot {
             self.limits,
         )
         .await
+    }
+
+    /// Why the invocation fails when the object was refused and no good
+    /// component is loaded (only with a pin the default does not match).
+    fn nothing_to_run(&self, reason: &str) -> anyhow::Error {
+        let setting = self.pin.as_ref().map_or("the pin", |p| p.setting());
+        anyhow::anyhow!(
+            "{reason}; no component matching {setting} is loaded, and the embedded default does not \
+             match it either, so this invocation fails (to be retried) rather than run other rules: \
+             upload the pinned component or change {setting}"
+        )
     }
 
     /// The component to use for this invocation.
@@ -85,11 +127,12 @@ impl ComponentSlot {
             return Ok(loaded.running.as_ref().expect("loaded above").1.clone());
         };
         let origin = source.to_string();
+        let refused_etag = loaded.refused.as_ref().map(|(etag, _)| etag.clone());
         if let Some((running_etag, running)) = &loaded.running {
             match storage::etag(s3, &source.bucket, &source.key).await {
                 Ok(Some(etag))
                     if running_etag.as_ref() == Some(&etag)
-                        || loaded.refused.as_ref() == Some(&etag) =>
+                        || refused_etag.as_ref() == Some(&etag) =>
                 {
                     return Ok(running.clone());
                 }
@@ -102,6 +145,16 @@ impl ComponentSlot {
                     tracing::error!(component = %origin, error = %format!("{e:#}"), "cannot check the component; keeping the one loaded");
                     return Ok(running.clone());
                 }
+            }
+        } else if let Some((refused, reason)) = &loaded.refused
+            && !self.default_allowed
+        {
+            // Nothing runs (a pin the default does not match): while the
+            // object is the one refused, fail without downloading it again.
+            if let Ok(Some(etag)) = storage::etag(s3, &source.bucket, &source.key).await
+                && etag == *refused
+            {
+                return Err(self.nothing_to_run(reason));
             }
         }
         // Nothing loaded yet, or a new upload.
@@ -131,19 +184,23 @@ impl ComponentSlot {
                 let reason = format!("{e:#}");
                 // Remember what was refused, so it is not fetched again
                 // until the next upload.
-                loaded.refused = etag;
+                loaded.refused = etag.map(|etag| (etag, reason.clone()));
                 match &loaded.running {
                     Some((_, good)) => {
                         tracing::error!(component = %origin, error = %reason, "refusing the new component; the last good one keeps running");
                         Ok(good.clone())
                     }
-                    None => {
+                    None if self.default_allowed => {
                         tracing::error!(component = %origin, error = %reason, "refusing the component; running the embedded default");
                         let analyzer = self
                             .load(runtime::DEFAULT_COMPONENT, DEFAULT_ORIGIN)
                             .await?;
                         loaded.running = Some((None, analyzer.clone()));
                         Ok(analyzer)
+                    }
+                    None => {
+                        tracing::error!(component = %origin, error = %reason, "refusing the component; nothing matching the pin to run, failing the invocation");
+                        Err(self.nothing_to_run(&reason))
                     }
                 }
             }

@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::runtime::Limits;
 use crate::runtime::limits::{
     DEFAULT_MEMORY_LIMIT_MB, DEFAULT_SCRATCH_LIMIT_MB, DEFAULT_TIME_LIMIT_SECS,
 };
+use crate::runtime::{ComponentPin, Limits};
 use crate::storage::S3Location;
 
 /// Which of the two functions this process is.
@@ -41,6 +41,9 @@ pub struct LambdaConfig {
     pub max_job_bytes: u64,
     pub window_days: u32,
     pub component: Option<S3Location>,
+    /// The SHA-256 the component must have (`CTA_COMPONENT_SHA256`); a
+    /// component with other bytes is refused before it is compiled.
+    pub component_pin: Option<ComponentPin>,
     pub config: Option<S3Location>,
     /// Where new findings are published in real time; both optional.
     pub sns_topic_arn: Option<String>,
@@ -76,6 +79,7 @@ pub const VARIABLES: &[&str] = &[
     "CTA_MAX_JOB_MB",
     "CTA_WINDOW_DAYS",
     "CTA_COMPONENT_URI",
+    "CTA_COMPONENT_SHA256",
     "CTA_CONFIG_URI",
     "CTA_SNS_TOPIC_ARN",
     "CTA_EVENT_BUS_NAME",
@@ -173,6 +177,11 @@ impl LambdaConfig {
             Some(other) => bail!("CTA_CLEANUP must be `true` or `false`, not `{other}`"),
         };
         let window_days = number("CTA_WINDOW_DAYS", 2)?;
+        // 64 hexadecimal digits, checked here with the other formats so a
+        // malformed pin stops the function at start, not at an invocation.
+        let component_pin = get("CTA_COMPONENT_SHA256")
+            .map(|hex| ComponentPin::parse(&hex, "CTA_COMPONENT_SHA256"))
+            .transpose()?;
         let max_job_mb = number("CTA_MAX_JOB_MB", DEFAULT_MAX_JOB_MB)?;
         Ok(LambdaConfig {
             role,
@@ -187,6 +196,7 @@ impl LambdaConfig {
             max_job_bytes: max_job_mb << 20,
             window_days: window_days as u32,
             component: s3_uri("CTA_COMPONENT_URI")?,
+            component_pin,
             config: s3_uri("CTA_CONFIG_URI")?,
             sns_topic_arn: get("CTA_SNS_TOPIC_ARN"),
             event_bus_name: get("CTA_EVENT_BUS_NAME"),
@@ -241,6 +251,28 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().contains("CTA_CLEANUP"));
+    }
+
+    #[test]
+    fn the_component_pin_is_64_hex_digits_checked_at_start() {
+        let base = [("CTA_FUNCTION", "consolidate"), ("CTA_LOG_BUCKET", "l")];
+        assert!(config(&base).unwrap().component_pin.is_none());
+        let digest = "ab".repeat(32);
+        let mut vars = base.to_vec();
+        vars.push(("CTA_COMPONENT_SHA256", &digest));
+        let pin = config(&vars).unwrap().component_pin.unwrap();
+        assert_eq!(pin.to_string(), digest);
+        for bad in ["abc", "zz".repeat(32).as_str(), "ab".repeat(33).as_str()] {
+            let mut vars = base.to_vec();
+            vars.push(("CTA_COMPONENT_SHA256", bad));
+            let err = format!("{:#}", config(&vars).unwrap_err());
+            assert!(
+                err.contains(
+                    "CTA_COMPONENT_SHA256 must be the component's SHA-256 as 64 hexadecimal digits"
+                ),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -31,7 +31,6 @@ use sha2::{Digest, Sha256};
 use super::Services;
 use super::layout::Partition;
 use super::plan::Job;
-use super::spool::Spool;
 use crate::bindings::InputStatus;
 use crate::consolidate::Consolidating;
 use crate::runtime::Analyzer;
@@ -148,15 +147,7 @@ pub async fn run(
         }
     }
 
-    let mut spool = Spool::new()?;
-    let result = run.write_parts(async |part| spool.push(part)).await?;
-    let records_written: u64 = spool.parts().iter().map(|p| p.records).sum();
-    if records_written != result.records_out {
-        bail!(
-            "the component reports {} records out but its parts hold {records_written}; nothing written",
-            result.records_out
-        );
-    }
+    let (result, spool) = run.finish().await?;
 
     // Last part first: see the module's comment.
     let mut written = Vec::new();

@@ -14,6 +14,10 @@ use super::plan::Job;
 pub struct ObjectRef {
     pub bucket: String,
     pub key: String,
+    /// The version the notification is about (the log bucket is
+    /// versioned): read by it, the object is still there after cleanup
+    /// deleted the key, so analysis never races consolidation.
+    pub version_id: Option<String>,
 }
 
 /// A hand-made invocation for backfill: `{"from": "2026-10-01", "to":
@@ -86,6 +90,10 @@ fn s3_objects(value: &Value) -> Option<Vec<ObjectRef>> {
             Some(ObjectRef {
                 bucket: r.pointer("/s3/bucket/name")?.as_str()?.to_owned(),
                 key: decode_key(r.pointer("/s3/object/key")?.as_str()?),
+                version_id: r
+                    .pointer("/s3/object/versionId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             })
         })
         .collect();
@@ -101,6 +109,11 @@ fn eventbridge_object(value: &Value) -> Option<ObjectRef> {
     Some(ObjectRef {
         bucket: detail.get("bucket")?.get("name")?.as_str()?.to_owned(),
         key: detail.get("object")?.get("key")?.as_str()?.to_owned(),
+        version_id: detail
+            .get("object")?
+            .get("version-id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     })
 }
 
@@ -202,12 +215,13 @@ mod tests {
 
     #[test]
     fn classifies_every_trigger() {
-        let s3 = json!({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k+1.json.gz"}}}]});
+        let s3 = json!({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k+1.json.gz","versionId":"v1"}}}]});
         assert_eq!(
             classify(&s3).unwrap(),
             Trigger::Objects(vec![ObjectRef {
                 bucket: "b".into(),
-                key: "k 1.json.gz".into()
+                key: "k 1.json.gz".into(),
+                version_id: Some("v1".into()),
             }])
         );
         let schedule = json!({"detail-type":"Scheduled Event","source":"aws.events","detail":{}});
@@ -217,7 +231,8 @@ mod tests {
             classify(&eb).unwrap(),
             Trigger::Objects(vec![ObjectRef {
                 bucket: "b".into(),
-                key: "a b".into()
+                key: "a b".into(),
+                version_id: None,
             }])
         );
         let job = json!({"account":"1","region":"r","day":{"year":2026,"month":11,"day":1}});

@@ -18,8 +18,8 @@ pub mod config;
 mod consolidate_job;
 pub mod events;
 pub mod layout;
+mod metrics;
 mod plan;
-mod spool;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -71,9 +71,10 @@ impl Services {
         let component = ComponentSlot::new(
             engine,
             config.component.clone(),
+            config.component_pin.clone(),
             config.cache_dir.clone(),
             config.limits,
-        );
+        )?;
         Ok(Services {
             config,
             s3,
@@ -167,7 +168,17 @@ async fn plan(
     request: events::ManualRequest,
 ) -> Result<Value> {
     let c = &services.config;
-    let days = request.days(plan::window(Day::today(), c.window_days))?;
+    let window = plan::window(Day::today(), c.window_days);
+    // Raw files of the day before the window are planned by no later run:
+    // alarm on them rather than let them sit unconsolidated.
+    let past = window[0].minus(1);
+    let stranded = plan::raw_files(&services.s3, &c.log_bucket, &c.log_prefix, past).await?;
+    let past_window: u64 = stranded.iter().map(|(_, files)| files).sum();
+    for (partition, files) in &stranded {
+        tracing::warn!(partition = %partition.prefix(""), files, "raw files past the planning window: no plan will consolidate them (see the README)");
+    }
+    metrics::emit(metrics::RAW_FILES_PAST_WINDOW, past_window);
+    let days = request.days(window)?;
     let mut partitions =
         plan::partitions(&services.s3, &c.log_bucket, &c.log_prefix, &days).await?;
     if !request.accounts.is_empty() {
@@ -178,7 +189,8 @@ async fn plan(
     match &c.job_queue_url {
         Some(queue) => {
             plan::enqueue(&services.sqs, queue, &jobs).await?;
-            Ok(json!({"planned": jobs.len(), "queued": jobs.len()}))
+            Ok(json!({"planned": jobs.len(), "queued": jobs.len(),
+                       "raw_files_past_window": past_window}))
         }
         None => {
             // No queue (a small deployment, a backfill by hand): run inline,
@@ -193,7 +205,8 @@ async fn plan(
                     step = next;
                 }
             }
-            Ok(json!({"planned": planned, "consolidated": reports}))
+            Ok(json!({"planned": planned, "consolidated": reports,
+                       "raw_files_past_window": past_window}))
         }
     }
 }
@@ -209,6 +222,12 @@ async fn consolidate(
     for problem in &report.problems {
         tracing::warn!(input = %problem.input, status = problem.status, reason = %problem.reason, "input not consolidated; left in place");
     }
+    let unreadable = report
+        .problems
+        .iter()
+        .filter(|p| p.status == "failed")
+        .count();
+    metrics::emit(metrics::RAW_FILES_UNREADABLE, unreadable as u64);
     tracing::info!(
         account = %report.partition.account,
         region = %report.partition.region,
@@ -256,7 +275,7 @@ async fn analyze_objects(
 ) -> Result<Value> {
     let mut results = Vec::new();
     for o in objects {
-        let report = analyze_job::run(services, analyzer, &o.bucket, &o.key, config).await?;
+        let report = analyze_job::run(services, analyzer, o, config).await?;
         tracing::info!(object = %report.object, kind = report.kind, events = report.events, failed_inputs = report.failed_inputs, "analyzed");
         results.push(serde_json::to_value(report)?);
     }

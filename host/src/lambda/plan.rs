@@ -97,6 +97,21 @@ pub async fn partitions(
     Ok(found)
 }
 
+/// The partitions of `day` that hold raw files, with how many each holds.
+pub async fn raw_files(
+    s3: &Client,
+    bucket: &str,
+    log_prefix: &str,
+    day: Day,
+) -> Result<Vec<(Partition, u64)>> {
+    let mut out = Vec::new();
+    for partition in partitions(s3, bucket, log_prefix, &[day]).await? {
+        let files = storage::list(s3, bucket, &partition.raw_prefix(log_prefix)).await?;
+        out.push((partition, files.len() as u64));
+    }
+    Ok(out)
+}
+
 /// The days of a window ending today: `window` days, oldest first.
 pub fn window(today: Day, window: u32) -> Vec<Day> {
     (0..i64::from(window))

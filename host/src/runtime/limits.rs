@@ -73,6 +73,11 @@ pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
 pub const MAX_CORE_INSTANCES: usize = 32;
 pub const MAX_MEMORIES: usize = 4;
 pub const MAX_TABLES: usize = 16;
+/// Parts one consolidation may return: a day in 10,000 parts of the default
+/// 256 MiB is 2.5 TiB of JSON.
+pub const MAX_PARTS: usize = 10_000;
+/// Runs one consolidation may spill and hand back for merging.
+pub const MAX_RUNS: usize = 10_000;
 /// Live resource handles (sessions, streams, runs) an instance may hold.
 pub const MAX_COMPONENT_HANDLES: usize = 10_000;
 /// Each table element is charged to the memory budget at this size.

@@ -4,6 +4,7 @@ mod cache;
 mod component;
 mod engine;
 pub mod limits;
+mod pin;
 mod scratch;
 pub mod untrusted;
 
@@ -11,6 +12,7 @@ pub use cache::{cache_key, default_cache_dir};
 pub use component::{Analyzer, Handle, Instance, check_contract};
 pub use engine::new_engine;
 pub use limits::Limits;
+pub use pin::ComponentPin;
 pub use scratch::Scratch;
 
 include!(concat!(env!("OUT_DIR"), "/gen.rs"));

@@ -16,6 +16,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::limits::MAX_RUNS;
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use wasmtime_wasi_io::poll::Pollable;
@@ -58,6 +59,11 @@ impl Scratch {
 
     /// One stream per run, given the runs' lengths in order.
     pub fn readers(&self, lengths: &[u64]) -> Result<Vec<RunReader>> {
+        anyhow::ensure!(
+            lengths.len() <= MAX_RUNS,
+            "the component names {} runs, more than the {MAX_RUNS} a consolidation may merge",
+            lengths.len()
+        );
         let mut offset = 0u64;
         let mut readers = Vec::with_capacity(lengths.len());
         for &len in lengths {

@@ -213,3 +213,185 @@ fn a_scratch_flood_is_stopped_by_the_scratch_limit() {
     );
     assert_ne!(result.status.code(), Some(0), "{stderr}");
 }
+
+/// `aggregate` with the hostile consolidator on one input named `input`.
+fn hostile_aggregate(input: &str) -> (std::process::Output, tempfile::TempDir) {
+    let hostile = util::test_component("test-hostile");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(input);
+    fs::write(&file, b"x").unwrap();
+    let result = run(bin()
+        .arg("aggregate")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("out/day.json.gz"))
+        .arg("--component")
+        .arg(&hostile));
+    (result, dir)
+}
+
+#[test]
+fn a_lying_consolidator_writes_nothing() {
+    for (input, expected) in [
+        (
+            "junk-parts",
+            "part 1 (part-1.json.gz) is not a complete gzip stream",
+        ),
+        ("endless-parts", "more than 10000 parts"),
+        ("flood-parts", "parts pass 1 MiB at part"),
+        (
+            "lying-counts",
+            "does not add up (1 records in less 7 duplicates is not 1000000 records out)",
+        ),
+    ] {
+        let (result, dir) = hostile_aggregate(input);
+        let stderr = text(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{input}: {stderr}");
+        assert!(stderr.contains(expected), "{input}: {stderr}");
+        assert!(stderr.contains("nothing written"), "{input}: {stderr}");
+        // Not one part reached the destination.
+        assert!(
+            !dir.path().join("out").exists(),
+            "{input}: a part was written"
+        );
+    }
+}
+
+/// The SHA-256 of a file, as `--component-sha256` takes it.
+fn sha256_of(path: &std::path::Path) -> String {
+    host::runtime::ComponentPin::digest_of(&fs::read(path).unwrap())
+}
+
+#[test]
+fn a_pinned_component_loads_and_any_other_is_refused_before_compiling() {
+    let alt = util::test_component("test-alt-rules");
+    let alt_digest = sha256_of(&alt);
+    let default_digest = host::runtime::ComponentPin::digest_of(host::runtime::DEFAULT_COMPONENT);
+
+    // The pinned component loads, pinned by the flag or by the variable
+    // (either case), and an empty variable is no pin.
+    for (flag, env) in [
+        (Some(alt_digest.clone()), None),
+        (None, Some(alt_digest.to_uppercase())),
+        (None, Some(String::new())),
+    ] {
+        let mut cmd = bin();
+        cmd.args(["component", "info", "--component"]).arg(&alt);
+        if let Some(flag) = &flag {
+            cmd.args(["--component-sha256", flag]);
+        }
+        if let Some(env) = &env {
+            cmd.env("CTA_COMPONENT_SHA256", env);
+        }
+        let result = run(&mut cmd);
+        assert!(
+            result.status.success(),
+            "{flag:?} {env:?}: {}",
+            text(&result.stderr)
+        );
+        assert!(text(&result.stdout).contains("alt-rules"));
+    }
+
+    // Another component (here the embedded default's digest is pinned):
+    // refused, naming both digests and the flag, and nothing analyzed.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.json"), b"[]").unwrap();
+    let out = dir.path().join("out");
+    let result = run(bin()
+        .arg("analyze")
+        .arg(dir.path().join("a.json"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--component")
+        .arg(&alt)
+        .args(["--component-sha256", &default_digest]));
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "before compiling it: its SHA-256 is {alt_digest}, but --component-sha256 \
+             (CTA_COMPONENT_SHA256) pins {default_digest}"
+        )),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing was written");
+
+    // Without --component the embedded default is held to the pin too.
+    let result = run(bin()
+        .args(["component", "info"])
+        .env("CTA_COMPONENT_SHA256", &alt_digest));
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("refusing the embedded default component before compiling it"),
+        "{stderr}"
+    );
+    let result = run(bin()
+        .args(["component", "info", "--component-sha256"])
+        .arg(&default_digest));
+    assert!(result.status.success(), "{}", text(&result.stderr));
+
+    // A malformed pin is a usage error, before anything is read.
+    for bad in [
+        "abc",
+        &format!("{alt_digest}0"),
+        &alt_digest.replace(char::is_numeric, "g"),
+    ] {
+        let result = run(bin()
+            .args(["component", "info", "--component"])
+            .arg(&alt)
+            .args(["--component-sha256", bad]));
+        let stderr = text(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(
+            stderr.contains("must be the component's SHA-256 as 64 hexadecimal digits"),
+            "{bad}: {stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_component_from_s3_is_held_to_its_pin() {
+    let alt = util::test_component("test-alt-rules");
+    let alt_digest = sha256_of(&alt);
+    let moto = util::moto();
+    let client = moto.client().await;
+    let bucket = util::bucket(&client, "pinned").await;
+    util::put(
+        &client,
+        &bucket,
+        "components/alt.wasm",
+        fs::read(&alt).unwrap(),
+    )
+    .await;
+    util::put(&client, &bucket, "logs/a.json", b"abc".to_vec()).await;
+    let analyze = |pin: &str| {
+        run(moto
+            .bin()
+            .args([
+                "analyze",
+                &format!("s3://{bucket}/logs/"),
+                "--out",
+                &format!("s3://{bucket}/out"),
+                "--component",
+                &format!("s3://{bucket}/components/alt.wasm"),
+            ])
+            .env("CTA_COMPONENT_SHA256", pin))
+    };
+    let result = analyze(&alt_digest);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let report = json(&util::get(&client, &bucket, "out/alt.json").await);
+    assert_eq!(report["bytes"], 3);
+
+    let other = "0".repeat(64);
+    let result = analyze(&other);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "refusing s3://{bucket}/components/alt.wasm before compiling it: its SHA-256 is \
+             {alt_digest}, but --component-sha256 (CTA_COMPONENT_SHA256) pins {other}"
+        )),
+        "{stderr}"
+    );
+}

@@ -216,7 +216,7 @@ async fn a_day_larger_than_the_consolidator_buffer_spills_to_scratch_and_comes_o
     let logs = f.logs();
     assert!(
         logs.lines()
-            .filter(|l| l.contains("consolidation written"))
+            .filter(|l| l.contains("consolidation spooled and checked"))
             .any(|l| !l.contains("\"runs\":0")),
         "{logs}"
     );
@@ -1192,4 +1192,440 @@ async fn a_component_that_cannot_be_fetched_at_cold_start_is_fetched_again_not_r
         "the uploaded component ran: {files:?}\n{}",
         f.logs()
     );
+}
+
+/// Buckets with one empty consolidated part, the component `component` at
+/// components/analyzer.wasm, and an analyze function's environment that
+/// pins `pin`.
+async fn pinned(hint: &str, component: Vec<u8>, pin: &str) -> Pinned {
+    let moto = util::moto();
+    let client = moto.client().await;
+    let logs = util::bucket(&client, &format!("{hint}-logs")).await;
+    let out = util::bucket(&client, &format!("{hint}-out")).await;
+    util::put(&client, &out, "components/analyzer.wasm", component).await;
+    util::put(&client, &logs, PINNED_PART, gzip(br#"{"Records":[]}"#)).await;
+    let env = vec![
+        ("CTA_FUNCTION", "analyze".to_owned()),
+        ("CTA_LOG_BUCKET", logs.clone()),
+        ("CTA_OUTPUT_BUCKET", out.clone()),
+        ("CTA_CACHE_DIR", util::cache_dir().display().to_string()),
+        (
+            "CTA_COMPONENT_URI",
+            format!("s3://{out}/components/analyzer.wasm"),
+        ),
+        ("CTA_COMPONENT_SHA256", pin.to_owned()),
+    ];
+    Pinned {
+        client,
+        logs,
+        out,
+        env,
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+const PINNED_PART: &str = "consolidated/123456789012/us-east-1/2026/11/01/part-00001.json.gz";
+const PINNED_REPORT: &str = "reports/123456789012/us-east-1/2026/11/01/part-00001/";
+
+struct Pinned {
+    client: aws_sdk_s3::Client,
+    logs: String,
+    out: String,
+    env: Vec<(&'static str, String)>,
+    dir: tempfile::TempDir,
+}
+
+impl Pinned {
+    fn event(&self) -> Value {
+        s3_event(&self.logs, PINNED_PART)
+    }
+
+    /// The report files written for the part, emptied for the next run.
+    async fn take_report(&self) -> Vec<String> {
+        let listed = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.out)
+            .prefix(PINNED_REPORT)
+            .send()
+            .await
+            .unwrap();
+        let mut files = Vec::new();
+        for key in listed.contents().iter().filter_map(|o| o.key()) {
+            files.push(key.trim_start_matches(PINNED_REPORT).to_owned());
+            self.client
+                .delete_object()
+                .bucket(&self.out)
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+        }
+        files
+    }
+}
+
+fn digest(bytes: &[u8]) -> String {
+    host::runtime::ComponentPin::digest_of(bytes)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pinned_component_runs_and_a_later_upload_that_does_not_match_is_refused() {
+    let alt = std::fs::read(util::test_component("test-alt-rules")).unwrap();
+    let pin = digest(&alt);
+    let p = pinned("pin-swap", alt.clone(), &pin).await;
+    let api = RuntimeApi::start().await;
+    let f = Function::start(&api, &p.env, p.dir.path());
+    api.invoke(p.event())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+    let files = p.take_report().await;
+    assert!(
+        files.contains(&"alt.json".to_owned()),
+        "the pinned component ran: {files:?}"
+    );
+
+    // A good component, but not the pinned one: refused like a broken
+    // upload, and the pinned one keeps running.
+    let default = host::runtime::DEFAULT_COMPONENT.to_vec();
+    util::put(
+        &p.client,
+        &p.out,
+        "components/analyzer.wasm",
+        default.clone(),
+    )
+    .await;
+    api.invoke(p.event())
+        .await
+        .unwrap_or_else(|e| panic!("an unpinned upload does not break the function: {e}"));
+    let files = p.take_report().await;
+    assert!(
+        files.contains(&"alt.json".to_owned()) && !files.contains(&"insights.json".to_owned()),
+        "the pinned component still ran, not the upload: {files:?}"
+    );
+    let logs = f.logs();
+    assert!(logs.contains("refusing the new component"), "{logs}");
+    assert!(
+        logs.contains(&format!(
+            "its SHA-256 is {}, but CTA_COMPONENT_SHA256 pins {pin}",
+            digest(&default)
+        )),
+        "{logs}"
+    );
+
+    // The pinned bytes uploaded again (a new ETag) load again.
+    util::put(&p.client, &p.out, "components/analyzer.wasm", alt).await;
+    api.invoke(p.event())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+    assert!(p.take_report().await.contains(&"alt.json".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_a_cold_start_a_component_that_does_not_match_the_pin_fails_the_invocation() {
+    let alt = std::fs::read(util::test_component("test-alt-rules")).unwrap();
+    let pin = digest(&alt);
+    // The object is a good component, the embedded default, but not the
+    // pinned one; nor may the default stand in for it.
+    let default = host::runtime::DEFAULT_COMPONENT.to_vec();
+    let p = pinned("pin-cold", default.clone(), &pin).await;
+    let api = RuntimeApi::start().await;
+    let f = Function::start(&api, &p.env, p.dir.path());
+    for _ in 0..2 {
+        let error = api
+            .invoke(p.event())
+            .await
+            .expect_err("nothing matching the pin to run: the invocation fails");
+        let error = error.to_string();
+        assert!(
+            error.contains(&format!(
+                "its SHA-256 is {}, but CTA_COMPONENT_SHA256 pins {pin}",
+                digest(&default)
+            )) && error.contains("no component matching CTA_COMPONENT_SHA256 is loaded"),
+            "{error}\n{}",
+            f.logs()
+        );
+        assert!(
+            p.take_report().await.is_empty(),
+            "no rules ran in place of the pinned ones"
+        );
+    }
+    // Refused once: the second invocation saw the same ETag and did not
+    // fetch or check it again.
+    assert_eq!(
+        f.logs().matches("nothing matching the pin to run").count(),
+        1,
+        "{}",
+        f.logs()
+    );
+
+    // The pinned component is uploaded: the next invocation runs it.
+    util::put(&p.client, &p.out, "components/analyzer.wasm", alt).await;
+    api.invoke(p.event())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+    assert!(p.take_report().await.contains(&"alt.json".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_pin_or_one_nothing_can_match_stops_the_function_at_start() {
+    let alt = std::fs::read(util::test_component("test-alt-rules")).unwrap();
+    let p = pinned("pin-start", alt.clone(), "not-a-digest").await;
+    let api = RuntimeApi::start().await;
+    let mut f = Function::start(&api, &p.env, p.dir.path());
+    let status = f.wait_exit(Duration::from_secs(60)).expect("it stops");
+    assert!(!status.success());
+    assert!(
+        f.logs().contains(
+            "CTA_COMPONENT_SHA256 must be the component's SHA-256 as 64 hexadecimal digits"
+        ),
+        "{}",
+        f.logs()
+    );
+
+    // No component URI: only the embedded default could run, and it is not
+    // the pinned component.
+    let env: Vec<_> = p
+        .env
+        .iter()
+        .filter(|(k, _)| *k != "CTA_COMPONENT_URI")
+        .map(|(k, v)| {
+            let v = if *k == "CTA_COMPONENT_SHA256" {
+                digest(&alt)
+            } else {
+                v.clone()
+            };
+            (*k, v)
+        })
+        .collect();
+    let mut f = Function::start(&api, &env, p.dir.path());
+    let status = f.wait_exit(Duration::from_secs(60)).expect("it stops");
+    assert!(!status.success());
+    assert!(
+        f.logs()
+            .contains("no CTA_COMPONENT_URI is set, so only the embedded default could run"),
+        "{}",
+        f.logs()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_raw_log_cleaned_up_before_its_notification_is_analyzed_by_version() {
+    // One raw log with findings, in a versioned bucket (as Terraform makes
+    // it); consolidation deletes the key before analyze gets to it.
+    let p = pipeline("version", &small_spec()).await;
+    p.client
+        .put_bucket_versioning()
+        .bucket(&p.logs)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let findings = findings_topic(&p.out).await;
+    let env = p.env("analyze", &[("CTA_SNS_TOPIC_ARN", findings.topic.clone())]);
+    let api = RuntimeApi::start().await;
+    let f = Function::start(&api, &env, p.dir.path());
+
+    // A raw log with a critical finding (logging stopped), under a raw key.
+    let record = json!({"eventVersion":"1.08","eventID":"7c1e8f7a-0000-4000-8000-000000000001",
+        "eventTime":"2026-11-01T00:10:00Z","eventSource":"cloudtrail.amazonaws.com",
+        "eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.9",
+        "eventType":"AwsApiCall","recipientAccountId":"123456789012",
+        "userIdentity":{"type":"IAMUser","accountId":"123456789012",
+            "arn":"arn:aws:iam::123456789012:user/mallory","userName":"mallory"}});
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(
+        &mut gz,
+        json!({ "Records": [record] }).to_string().as_bytes(),
+    )
+    .unwrap();
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/01/\
+               123456789012_CloudTrail_us-east-1_20261101T0015Z_VersionedRawLog1.json.gz";
+    let put = p
+        .client
+        .put_object()
+        .bucket(&p.logs)
+        .key(key)
+        .body(gz.finish().unwrap().into())
+        .send()
+        .await
+        .unwrap();
+    let version = put.version_id().expect("a versioned bucket").to_owned();
+    p.client
+        .delete_object()
+        .bucket(&p.logs)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+
+    // Without the version (how notifications were read before), the key is gone.
+    let unversioned = api.invoke(s3_event(&p.logs, key)).await;
+    assert!(
+        unversioned.is_err(),
+        "the latest version is a delete marker"
+    );
+
+    let event = json!({"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":p.logs},
+        "object":{"key":key,"versionId":version}}}]});
+    let answer = api
+        .invoke(event)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+    let sent = answer["analyzed"][0]["alerts"]["sent"].as_u64().unwrap();
+    assert!(sent > 0, "{answer}");
+    assert_eq!(findings.published().await.len() as u64, sent);
+}
+
+/// A raw log whose first 20,000 records are access-denied calls (cheap low
+/// findings) and whose last is the root user creating an access key
+/// (critical): the critical finding is published, and no low one is.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_critical_event_after_20000_access_denied_records_is_alerted() {
+    let moto = util::moto();
+    let client = moto.client().await;
+    let logs = util::bucket(&client, "flood-logs").await;
+    let out = util::bucket(&client, "flood-out").await;
+    let findings = findings_topic(&out).await;
+    let record = |i: u32, source: &str, name: &str, identity: Value| {
+        json!({
+            "eventVersion": "1.08",
+            "eventID": format!("flood-{i:05}"),
+            "eventTime": format!("2026-11-01T{:02}:{:02}:{:02}Z", i / 3600, i / 60 % 60, i % 60),
+            "eventSource": source,
+            "eventName": name,
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "198.51.100.7",
+            "eventType": "AwsApiCall",
+            "recipientAccountId": "111122223333",
+            "userIdentity": identity,
+        })
+    };
+    let mut records: Vec<Value> = (0..20_000)
+        .map(|i| {
+            let user = json!({"type": "IAMUser", "accountId": "111122223333",
+                              "arn": "arn:aws:iam::111122223333:user/prober"});
+            let mut r = record(i, "ec2.amazonaws.com", "DescribeInstances", user);
+            r["errorCode"] = json!("Client.UnauthorizedOperation");
+            r
+        })
+        .collect();
+    let root = json!({"type": "Root", "accountId": "111122223333",
+                      "arn": "arn:aws:iam::111122223333:root"});
+    records.push(record(
+        20 * 3600,
+        "iam.amazonaws.com",
+        "CreateAccessKey",
+        root,
+    ));
+    let key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/01/\
+               111122223333_CloudTrail_us-east-1_20261101T2000Z_flood.json.gz";
+    let body = serde_json::to_vec(&json!({ "Records": records })).unwrap();
+    util::put(&client, &logs, key, gzip(&body)).await;
+
+    let api = RuntimeApi::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = vec![
+        ("CTA_FUNCTION", "analyze".to_owned()),
+        ("CTA_LOG_BUCKET", logs.clone()),
+        ("CTA_OUTPUT_BUCKET", out.clone()),
+        ("CTA_CACHE_DIR", util::cache_dir().display().to_string()),
+        ("CTA_SNS_TOPIC_ARN", findings.topic.clone()),
+    ];
+    let f = Function::start(&api, &env, dir.path());
+    let answer = api
+        .invoke(s3_event(&logs, key))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+    let analyzed = &answer["analyzed"][0];
+    assert_eq!(analyzed["events"], 20_001, "{answer}");
+    // The critical (CTA.3) and the root activity (CloudWatch.1, high): the
+    // 20,000 low findings and the bursts (medium) are not alerts.
+    assert_eq!(analyzed["alerts"]["sent"], 2, "{answer}");
+    let published = findings.published().await;
+    let messages: Vec<Value> = published
+        .iter()
+        .map(|b| {
+            serde_json::from_str(util::json(b.as_bytes())["Message"].as_str().unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(messages.len(), 2, "{published:?}");
+    let critical = messages
+        .iter()
+        .find(|m| m["severity"] == "critical")
+        .unwrap_or_else(|| panic!("no critical alert: {messages:?}"));
+    assert_eq!(critical["rule_id"], "CTA.3");
+    assert_eq!(critical["event_id"], "flood-72000");
+    assert!(messages.iter().all(|m| m["severity"] != "low"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_files_left_behind_the_planning_window_raise_a_metric() {
+    // A one-day window (today); one raw file of yesterday that no plan will
+    // consolidate any more, and nothing else in the bucket.
+    let moto = util::moto();
+    let client = moto.client().await;
+    let logs = util::bucket(&client, "stranded-logs").await;
+    let out = util::bucket(&client, "stranded-out").await;
+    let yesterday = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 86_400
+        - 1;
+    let (y, m, d) = civil_from_days(yesterday as i64);
+    let key = format!(
+        "AWSLogs/123456789012/CloudTrail/us-east-1/{y:04}/{m:02}/{d:02}/\
+         123456789012_CloudTrail_us-east-1_{y:04}{m:02}{d:02}T2355Z_Stranded0000001.json.gz"
+    );
+    util::put(&client, &logs, &key, b"{\"Records\":[]}".to_vec()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env: Vec<(&'static str, String)> = vec![
+        ("CTA_FUNCTION", "consolidate".into()),
+        ("CTA_LOG_BUCKET", logs.clone()),
+        ("CTA_OUTPUT_BUCKET", out.clone()),
+        ("CTA_CACHE_DIR", util::cache_dir().display().to_string()),
+        ("CTA_WINDOW_DAYS", "1".into()),
+    ];
+    let api = RuntimeApi::start().await;
+    let f = Function::start(&api, &env, dir.path());
+    let answer = api
+        .invoke(manual_request())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+    assert_eq!(answer["raw_files_past_window"], 1, "{answer}");
+    assert_eq!(answer["planned"], 0, "{answer}");
+    let logs = f.logs();
+    let metric = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("RawFilesPastWindow").is_some())
+        .unwrap_or_else(|| panic!("no RawFilesPastWindow metric line:\n{logs}"));
+    assert_eq!(metric["RawFilesPastWindow"], 1);
+    assert_eq!(
+        metric["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "cloudtrail-analyzer"
+    );
+    assert!(
+        logs.contains("raw files past the planning window"),
+        "{logs}"
+    );
+}
+
+/// Year, month and day of a count of days since 1970-01-01 (proleptic
+/// Gregorian; Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }

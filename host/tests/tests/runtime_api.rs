@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -184,6 +184,7 @@ impl Function {
         dir: &Path,
     ) -> Function {
         let log = dir.join(format!("function-{}.log", rand_suffix()));
+        let log_file = std::fs::File::create(&log).unwrap();
         let moto = super::util::moto();
         cmd.env("AWS_ENDPOINT_URL", &moto.endpoint)
             .env("AWS_ACCESS_KEY_ID", "testing")
@@ -196,8 +197,10 @@ impl Function {
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/cta-test")
             .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap());
+            // Both streams into one file, as Lambda sends both to CloudWatch
+            // Logs (metrics are stdout lines in Embedded Metric Format).
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file);
         for (k, v) in env {
             cmd.env(k, v);
         }

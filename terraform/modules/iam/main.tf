@@ -211,6 +211,15 @@ data "aws_iam_policy_document" "analyze" {
     ]
   }
 
+  # A raw log is read by the version its notification names, so a
+  # consolidation that already deleted its key cannot race the analysis.
+  statement {
+    sid       = "ReadRawLogVersions"
+    effect    = "Allow"
+    actions   = ["s3:GetObjectVersion"]
+    resources = ["${var.log_bucket_arn}/${local.raw_prefix}*"]
+  }
+
   statement {
     sid       = "ReadAnalyzerComponentAndConfig"
     effect    = "Allow"

@@ -70,6 +70,7 @@ resource "aws_lambda_function" "consolidate" {
       CTA_WINDOW_DAYS         = tostring(var.window_days)
       CTA_MAX_JOB_MB          = tostring(var.max_job_mb)
       CTA_COMPONENT_URI       = var.component_uri
+      CTA_COMPONENT_SHA256    = var.component_sha256
       CTA_CONFIG_URI          = var.config_uri
       CTA_MEMORY_LIMIT_MB     = tostring(max(128, var.consolidate_memory_size - 256))
       # Half of /tmp, less the component cache, for the sorted runs of days
@@ -160,6 +161,7 @@ resource "aws_lambda_function" "analyze" {
       CTA_OUTPUT_BUCKET       = var.output_bucket_name
       CTA_OUTPUT_PREFIX       = var.output_prefix
       CTA_COMPONENT_URI       = var.component_uri
+      CTA_COMPONENT_SHA256    = var.component_sha256
       CTA_CONFIG_URI          = var.config_uri
       CTA_SNS_TOPIC_ARN       = var.sns_topic_arn
       CTA_EVENT_BUS_NAME      = var.event_bus_name
@@ -236,6 +238,46 @@ resource "aws_cloudwatch_metric_alarm" "analyze_errors" {
   dimensions = {
     FunctionName = aws_lambda_function.analyze.function_name
   }
+
+  tags = var.tags
+}
+
+# Custom metrics the functions log in CloudWatch's Embedded Metric Format
+# (host/src/lambda/metrics.rs): emitted at every plan and every job.
+resource "aws_cloudwatch_metric_alarm" "raw_files_past_window" {
+  count = var.enable_alarms ? 1 : 0
+
+  alarm_name          = "${var.consolidate_function_name}-raw-files-past-window"
+  alarm_description   = "Raw CloudTrail files sit in the day before the planning window: no plan will consolidate them (unreadable, or the schedule stopped). See the README."
+  namespace           = "cloudtrail-analyzer"
+  metric_name         = "RawFilesPastWindow"
+  statistic           = "Maximum"
+  period              = 86400
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = local.alarm_ok_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "raw_files_unreadable" {
+  count = var.enable_alarms ? 1 : 0
+
+  alarm_name          = "${var.consolidate_function_name}-raw-files-unreadable"
+  alarm_description   = "A consolidation could not read raw CloudTrail files and left them in place (named in the function's log)."
+  namespace           = "cloudtrail-analyzer"
+  metric_name         = "RawFilesUnreadable"
+  statistic           = "Sum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = local.alarm_ok_actions
 
   tags = var.tags
 }

@@ -270,6 +270,17 @@ variable "component_uri" {
   }
 }
 
+variable "component_sha256" {
+  description = "CTA_COMPONENT_SHA256 (both functions): the SHA-256 the component must have, 64 lowercase hex digits; any other bytes are refused before compiling. \"\" for no pin."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.component_sha256 == "" || can(regex("^[0-9a-f]{64}$", var.component_sha256))
+    error_message = "component_sha256 must be empty or 64 lowercase hexadecimal digits."
+  }
+}
+
 variable "config_uri" {
   description = "CTA_CONFIG_URI: s3:// URI of the rules config JSON, or \"\" when unset."
   type        = string

@@ -93,6 +93,27 @@ variable "kms_data_key_reuse_period_seconds" {
   }
 }
 
+variable "consumer_role_arn" {
+  description = "ARN of the consolidate function's execution role: it sends jobs (the planner) and consumes them (the event source mapping). The queue policies deny sending, receiving and deleting messages to every other IAM principal."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.+$", var.consumer_role_arn))
+    error_message = "consumer_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "queue_operator_arns" {
+  description = "Other IAM principals (role, user or root ARNs) allowed to send to, receive from and delete from the jobs queue and its dead-letter queue, e.g. to inspect or redrive failed jobs."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.queue_operator_arns : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:(root|(role|user)/[^*?].*)$", arn))])
+    error_message = "queue_operator_arns must hold IAM ARNs: arn:<partition>:iam::<account>:role/<name>, user/<name> or root."
+  }
+}
+
 variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)

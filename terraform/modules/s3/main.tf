@@ -122,7 +122,8 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 }
 
 ################################################################################
-# Bucket policies: TLS only everywhere, plus CloudTrail delivery on the log bucket
+# Bucket policies: TLS only everywhere, plus CloudTrail delivery on the log
+# bucket and, on the rules bucket, writes of the rules for deployers only
 ################################################################################
 
 data "aws_iam_policy_document" "tls_only" {
@@ -146,6 +147,42 @@ data "aws_iam_policy_document" "tls_only" {
       test     = "Bool"
       variable = "aws:SecureTransport"
       values   = ["false"]
+    }
+  }
+}
+
+# Whoever can write the component key chooses the code every function runs,
+# and the config key what it is told; an IAM grant anywhere in the account
+# (s3:* on a developer role, say) must not be enough. Every principal whose
+# ARN is not one of the deployers' is denied every write and delete of those
+# two keys, versions and ACLs included. Reading stays with IAM.
+data "aws_iam_policy_document" "rules_writers" {
+  statement {
+    sid    = "DenyRulesWritesExceptDeployers"
+    effect = "Deny"
+    actions = [
+      "s3:PutObject",
+      "s3:PutObjectAcl",
+      "s3:PutObjectVersionAcl",
+      "s3:DeleteObject",
+      "s3:DeleteObjectVersion",
+      "s3:ReplicateObject",
+      "s3:ReplicateDelete",
+    ]
+    resources = [
+      "${aws_s3_bucket.this["rules"].arn}/${var.component_key}",
+      "${aws_s3_bucket.this["rules"].arn}/${var.config_key}",
+    ]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = var.rules_writer_arns
     }
   }
 }
@@ -256,6 +293,7 @@ data "aws_iam_policy_document" "combined" {
   source_policy_documents = concat(
     [data.aws_iam_policy_document.tls_only[each.key].json],
     each.key == "log" && var.enable_cloudtrail_policy ? [data.aws_iam_policy_document.cloudtrail[0].json] : [],
+    each.key == "rules" ? [data.aws_iam_policy_document.rules_writers.json] : [],
   )
 }
 
@@ -442,12 +480,23 @@ resource "aws_s3_object" "component" {
 
   tags = var.tags
 
-  depends_on = [aws_s3_bucket_server_side_encryption_configuration.this]
+  # The policy that admits the identity applying this as a writer is in
+  # place before it uploads.
+  depends_on = [
+    aws_s3_bucket_server_side_encryption_configuration.this,
+    aws_s3_bucket_policy.this,
+  ]
 
   lifecycle {
     precondition {
       condition     = var.component_source_path != null
       error_message = "component_source_path is required when create_component_object is true."
+    }
+
+    # A pinned deployment refuses any other component: never upload one.
+    precondition {
+      condition     = var.component_sha256 == "" || try(filesha256(var.component_source_path), "") == var.component_sha256
+      error_message = "component_sha256 is set, but the file at component_source_path has another SHA-256; the functions would refuse it. Pin the digest of the file (sha256sum) or upload nothing (create_component_object = false)."
     }
   }
 }
@@ -462,7 +511,10 @@ resource "aws_s3_object" "config" {
 
   tags = var.tags
 
-  depends_on = [aws_s3_bucket_server_side_encryption_configuration.this]
+  depends_on = [
+    aws_s3_bucket_server_side_encryption_configuration.this,
+    aws_s3_bucket_policy.this,
+  ]
 }
 
 ################################################################################

@@ -222,6 +222,27 @@ variable "component_key" {
   default     = "components/analyzer.wasm"
 }
 
+variable "component_sha256" {
+  description = "The pin the functions get (CTA_COMPONENT_SHA256), or \"\" for none. When set and Terraform uploads the component, the file at component_source_path must have this SHA-256 (checked at plan time), or the functions would refuse it."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.component_sha256 == "" || can(regex("^[0-9a-f]{64}$", var.component_sha256))
+    error_message = "component_sha256 must be empty or 64 lowercase hexadecimal digits."
+  }
+}
+
+variable "rules_writer_arns" {
+  description = "IAM principal ARNs (ArnLike patterns) that may write or delete the component and config keys; the rules bucket policy denies those writes to every other principal. Include whoever runs Terraform when it uploads them."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.rules_writer_arns) > 0 && alltrue([for arn in var.rules_writer_arns : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:(root|(role|user)/[^*?].*)$", arn))])
+    error_message = "rules_writer_arns must hold at least one IAM ARN: arn:<partition>:iam::<account>:role/<name>, user/<name> or root."
+  }
+}
+
 variable "rules_config_source_path" {
   description = "Local path of an optional rules config JSON; null uploads nothing."
   type        = string

@@ -174,15 +174,64 @@ impl wit::GuestSession for Session {
     }
 }
 
-/// A consolidator that floods the scratch stream the host lends it.
-/// `finish` fails with what the flood met, so the host's error shows it.
+/// A consolidator that floods the scratch stream the host lends it
+/// (`scratch-flood`; `finish` then fails with what the flood met, so the
+/// host's error shows it), or lies about its output: `junk-parts` returns
+/// 20,000 parts that are not gzip, `endless-parts` whole gzip parts without
+/// end, `flood-parts` large ones, and `lying-counts` counts that contradict
+/// each other and its one part.
 pub struct Flood {
     scratch: std::cell::RefCell<wasip2::io::streams::OutputStream>,
     met: std::cell::RefCell<String>,
+    lie: std::cell::Cell<Option<Lie>>,
+    parts: std::cell::Cell<u64>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Lie {
+    JunkParts,
+    EndlessParts,
+    FloodParts,
+    Counts,
+}
+
+/// `{"Records":[]}`, gzip.
+const EMPTY_LOG_GZ: [u8; 34] = [
+    0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xab, 0x56, 0x0a, 0x4a, 0x4d, 0xce,
+    0x2f, 0x4a, 0x29, 0x56, 0xb2, 0x8a, 0x8e, 0xad, 0x05, 0x00, 0x22, 0x0a, 0xe2, 0x96, 0x0e, 0x00,
+    0x00, 0x00,
+];
+
+fn part(number: u64, data: Vec<u8>, records: u64) -> t::ConsolidatedPart {
+    t::ConsolidatedPart {
+        artifact: t::Artifact {
+            name: format!("part-{number}.json.gz"),
+            media_type: "application/gzip".into(),
+            data,
+        },
+        records,
+    }
 }
 
 impl Flood {
     fn act(&self, name: String) -> t::InputOutcome {
+        let lie = match name.rsplit('/').next().unwrap_or_default() {
+            "junk-parts" => Some(Lie::JunkParts),
+            "endless-parts" => Some(Lie::EndlessParts),
+            "flood-parts" => Some(Lie::FloodParts),
+            "lying-counts" => Some(Lie::Counts),
+            _ => None,
+        };
+        if let Some(lie) = lie {
+            self.lie.set(Some(lie));
+            return t::InputOutcome {
+                name,
+                status: t::InputStatus::Analyzed,
+                events: 1,
+                bytes: 1,
+                detail: "CloudTrail log".into(),
+            };
+        }
         if !name.ends_with("/scratch-flood") && name != "scratch-flood" {
             return misbehave(name);
         }
@@ -205,6 +254,8 @@ impl wit::GuestConsolidator for Flood {
         Ok(wit::Consolidator::new(Flood {
             scratch: std::cell::RefCell::new(scratch),
             met: Default::default(),
+            lie: Default::default(),
+            parts: Default::default(),
         }))
     }
     fn add_bytes(&self, name: String, _data: Vec<u8>) -> t::InputOutcome {
@@ -221,9 +272,32 @@ impl wit::GuestConsolidator for Flood {
         Ok(())
     }
     fn next_part(&self) -> Result<Option<t::ConsolidatedPart>, t::Error> {
-        Ok(None)
+        let number = self.parts.get() + 1;
+        let next = match self.lie.get() {
+            None => None,
+            Some(Lie::JunkParts) => (number <= 20_000).then(|| part(number, b"junk".to_vec(), 0)),
+            Some(Lie::EndlessParts) => Some(part(number, EMPTY_LOG_GZ.to_vec(), 0)),
+            // 2,000 gzip members of an empty log: 68 KB, still valid gzip.
+            Some(Lie::FloodParts) => Some(part(number, EMPTY_LOG_GZ.repeat(2000), 0)),
+            Some(Lie::Counts) => {
+                (number == 1).then(|| part(number, EMPTY_LOG_GZ.to_vec(), 1_000_000))
+            }
+        };
+        self.parts.set(number);
+        Ok(next)
     }
     fn finish(&self) -> Result<t::Consolidation, t::Error> {
-        Err(t::Error::Limit(format!("hostile: {}", self.met.borrow())))
+        if self.lie.get().is_none() {
+            return Err(t::Error::Limit(format!("hostile: {}", self.met.borrow())));
+        }
+        Ok(t::Consolidation {
+            records_in: 1,
+            duplicates: 7,
+            records_out: 1_000_000,
+            first_event_time: String::new(),
+            last_event_time: String::new(),
+            parts: 1,
+            problems: Vec::new(),
+        })
     }
 }

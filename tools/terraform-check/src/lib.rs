@@ -284,6 +284,19 @@ pub struct Statement {
     pub resources: Vec<String>,
     /// Inside a `dynamic "statement"` (granted only when its `for_each` is non-empty).
     pub dynamic: bool,
+    /// Each `principals { type, identifiers }`, as (type, identifiers' text).
+    pub principals: Vec<(String, String)>,
+    /// Each `condition { test, variable, values }`, values as text with
+    /// locals expanded.
+    pub conditions: Vec<Condition>,
+}
+
+/// One `condition` block of a statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub test: String,
+    pub variable: String,
+    pub values: String,
 }
 
 impl Statement {
@@ -342,6 +355,29 @@ pub fn statements(file: &TfFile, doc: &Block) -> Vec<Statement> {
             }
             None => Vec::new(),
         };
+        let literal_or_text = |b: &Body, name: &str| {
+            attr(b, name).map_or_else(String::new, |e| {
+                literal(e).map_or_else(|| text(e), str::to_owned)
+            })
+        };
+        let principals = blocks(body, "principals", &[])
+            .into_iter()
+            .map(|p| {
+                (
+                    literal_or_text(p.body(), "type"),
+                    literal_or_text(p.body(), "identifiers"),
+                )
+            })
+            .collect();
+        let conditions = blocks(body, "condition", &[])
+            .into_iter()
+            .map(|c| Condition {
+                test: literal_or_text(c.body(), "test"),
+                variable: literal_or_text(c.body(), "variable"),
+                values: attr(c.body(), "values")
+                    .map_or_else(String::new, |v| expand_locals(&text(v), &locals)),
+            })
+            .collect();
         out.push(Statement {
             sid: sid.to_owned(),
             effect: attr(body, "effect")
@@ -351,6 +387,8 @@ pub fn statements(file: &TfFile, doc: &Block) -> Vec<Statement> {
             actions,
             resources,
             dynamic,
+            principals,
+            conditions,
         });
     }
     out
@@ -436,9 +474,16 @@ pub fn rust_sources(dir: &str) -> Vec<(String, String)> {
 /// The 1-based line numbers where `.method()` is called in `src` (comments
 /// excluded). AWS SDK operations are called as `.operation()` and then
 /// configured through the returned builder, so the empty parentheses are
-/// what tells them from a same-named helper.
+/// what tells them from a same-named helper; `set_…` setters are matched
+/// with their argument.
 pub fn method_calls(src: &str, method: &str) -> Vec<usize> {
-    let needle = format!(".{method}()");
+    // A builder setter that changes what a call needs (`.set_version_id(v)`)
+    // takes its value.
+    let needle = if method.starts_with("set_") {
+        format!(".{method}(")
+    } else {
+        format!(".{method}()")
+    };
     strip_line_comments(src)
         .lines()
         .enumerate()

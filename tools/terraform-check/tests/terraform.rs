@@ -20,6 +20,12 @@
 //!    (`window_days`, `max_job_mb`), within the host's range for one AWS
 //!    bounds too (timeouts, and sizes derived from memory and storage); each
 //!    variable held to whole numbers.
+//! 7. The rules and the jobs: the rules bucket policy denies writes of the
+//!    component and config keys to every principal but the deployers (and
+//!    keeps TLS only); the pin (`CTA_COMPONENT_SHA256`) reaches both
+//!    functions from one validated variable; the jobs queue and its
+//!    dead-letter queue have policies that deny messages to every principal
+//!    but the consolidate role, and non-TLS requests.
 //!
 //! Terraform expressions are not evaluated; they are compared as text.
 //! Each test gathers all its findings and fails once, listing them.
@@ -42,6 +48,8 @@ const LAMBDA_OUTPUTS: &str = "terraform/modules/lambda/outputs.tf";
 const IAM_MAIN: &str = "terraform/modules/iam/main.tf";
 const IAM_OUTPUTS: &str = "terraform/modules/iam/outputs.tf";
 const S3_MAIN: &str = "terraform/modules/s3/main.tf";
+const S3_VARIABLES: &str = "terraform/modules/s3/variables.tf";
+const QUEUE_MAIN: &str = "terraform/modules/queue/main.tf";
 const EVENTBRIDGE_MAIN: &str = "terraform/modules/eventbridge/main.tf";
 const EXAMPLE_VARIABLES: &str = "terraform/examples/minimal/variables.tf";
 
@@ -78,6 +86,11 @@ const DEPLOYMENT_NEEDS: &[(&str, &[&str], &str)] = &[
         "CTA_COMPONENT_URI",
         ROLES,
         "unset, the host runs its embedded component and ignores the uploaded one",
+    ),
+    (
+        "CTA_COMPONENT_SHA256",
+        ROLES,
+        "var.component_sha256 must reach both functions, or one of them runs whatever is uploaded",
     ),
     (
         "CTA_MEMORY_LIMIT_MB",
@@ -140,6 +153,8 @@ const S3_OPERATIONS: &[(&str, &[&str])] = &[
     ("delete_object", &["s3:DeleteObject"]),
     ("delete_objects", &["s3:DeleteObject"]),
     ("get_object_tagging", &["s3:GetObjectTagging"]),
+    // A read of one version of an object (`get_object().set_version_id()`).
+    ("set_version_id", &["s3:GetObjectVersion"]),
     ("put_object_tagging", &["s3:PutObjectTagging"]),
     ("get_bucket_location", &["s3:GetBucketLocation"]),
 ];
@@ -1315,4 +1330,395 @@ fn numeric_limits_match_the_host() {
         }
     }
     report("numeric limits, Terraform vs host", problems);
+}
+
+// ---------------------------------------------------------------------------
+// The rules and the jobs: who may change what the functions run
+// ---------------------------------------------------------------------------
+
+/// What a non-deployer must not do to the component and config keys.
+const RULE_WRITE_ACTIONS: &[&str] = &[
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectAcl",
+];
+
+/// What no one but the consolidate role (and named operators) may do to a
+/// job: create it, take it, hide it, delete it.
+const JOB_MESSAGE_ACTIONS: &[&str] = &[
+    "sqs:SendMessage",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:PurgeQueue",
+];
+
+/// Conditions that exempt principals by ARN from a deny.
+const NOT_ARN_TESTS: &[&str] = &["ArnNotLike", "ArnNotEquals"];
+
+fn principal_is_anyone(s: &Statement) -> bool {
+    s.principals
+        .iter()
+        .any(|(ty, ids)| ty == "*" && ids == "[\"*\"]")
+}
+
+/// A `Deny` of `actions` (at least) to every principal whose
+/// `aws:PrincipalArn` is not in a list whose text contains `allowed`.
+fn denies_all_but(s: &Statement, actions: &[&str], allowed: &str) -> bool {
+    s.effect == "Deny"
+        && principal_is_anyone(s)
+        && actions.iter().all(|a| s.actions.iter().any(|x| x == a))
+        && s.conditions.iter().any(|c| {
+            NOT_ARN_TESTS.contains(&c.test.as_str())
+                && c.variable == "aws:PrincipalArn"
+                && c.values.contains(allowed)
+        })
+}
+
+/// A `Deny` of `all` to everyone on `aws:SecureTransport = false`.
+fn denies_insecure_transport(s: &Statement, all: &str) -> bool {
+    s.effect == "Deny"
+        && principal_is_anyone(s)
+        && s.actions.iter().any(|a| a == all)
+        && s.conditions.iter().any(|c| {
+            c.test == "Bool" && c.variable == "aws:SecureTransport" && c.values == "[\"false\"]"
+        })
+}
+
+/// The `data "aws_iam_policy_document"` named in `text`
+/// (`data.aws_iam_policy_document.X[…].json`).
+fn policy_document<'a>(file: &'a TfFile, text: &str) -> Option<(String, &'a Block)> {
+    let name = reference(text, "data.aws_iam_policy_document.")?;
+    let found = file.blocks("data", &["aws_iam_policy_document", name]);
+    found.first().map(|b| (name.to_owned(), *b))
+}
+
+/// `var.name`'s validation accepts "" or 64 lowercase hexadecimal digits,
+/// as the host's pin does (it also takes upper case; Terraform keeps one
+/// spelling so a plan shows no change for a case change).
+fn validates_a_sha256(file: &TfFile, name: &str, problems: &mut Vec<String>) {
+    let variable = file.block("variable", &[name]);
+    let conditions: Vec<String> = blocks(variable.body(), "validation", &[])
+        .into_iter()
+        .filter_map(|v| attr(v.body(), "condition").map(text))
+        .collect();
+    let ok = conditions.iter().any(|c| {
+        c.contains(&format!("var.{name} == \"\""))
+            && c.contains("^[0-9a-f]{64}$")
+            && c.contains(&format!("var.{name})"))
+    });
+    if !ok {
+        problems.push(format!(
+            "{}: variable \"{name}\" must be validated as \"\" or ^[0-9a-f]{{64}}$ (the host refuses anything else at start), found {conditions:?}",
+            file.path
+        ));
+    }
+}
+
+#[test]
+fn component_pin_reaches_both_functions_from_one_variable() {
+    let root = TfFile::load(ROOT_MAIN);
+    let root_vars = TfFile::load(ROOT_VARIABLES);
+    let lambda = TfFile::load(LAMBDA_MAIN);
+    let lambda_vars = TfFile::load(LAMBDA_VARIABLES);
+    let s3 = TfFile::load(S3_MAIN);
+    let s3_vars = TfFile::load(S3_VARIABLES);
+    let mut problems = Vec::new();
+
+    // The host reads it, and checks its format at start.
+    let config = strip_line_comments(&read(CONFIG_RS));
+    if !(config.contains("get(\"CTA_COMPONENT_SHA256\")")
+        && config.contains("ComponentPin::parse("))
+    {
+        problems.push(format!(
+            "{CONFIG_RS}: does not read CTA_COMPONENT_SHA256 through ComponentPin::parse (a malformed pin must stop the function at start)"
+        ));
+    }
+    for f in functions(&lambda) {
+        let got = f.env("CTA_COMPONENT_SHA256").map(text);
+        if got.as_deref() != Some("var.component_sha256") {
+            problems.push(format!(
+                "{LAMBDA_MAIN}: `{}` sets CTA_COMPONENT_SHA256 = {got:?}, expected var.component_sha256",
+                describe(f.block)
+            ));
+        }
+    }
+    for module in ["lambda", "s3"] {
+        let passed = root.attr_text(root.block("module", &[module]), "component_sha256");
+        if passed != "var.component_sha256" {
+            problems.push(format!(
+                "{ROOT_MAIN}: module \"{module}\" component_sha256 = {passed}, expected var.component_sha256 (one pin for the functions and the upload)"
+            ));
+        }
+    }
+    for file in [&root_vars, &lambda_vars, &s3_vars] {
+        validates_a_sha256(file, "component_sha256", &mut problems);
+    }
+    // Terraform never uploads a component the functions would refuse.
+    let component = s3.resource("aws_s3_object", "component");
+    let checked = blocks(component.body(), "lifecycle", &[])
+        .into_iter()
+        .flat_map(|l| blocks(l.body(), "precondition", &[]))
+        .filter_map(|p| attr(p.body(), "condition").map(text))
+        .any(|c| {
+            c.contains("filesha256(var.component_source_path)")
+                && c.contains("var.component_sha256")
+        });
+    if !checked {
+        problems.push(format!(
+            "{S3_MAIN}: `{}` has no precondition that filesha256(var.component_source_path) is var.component_sha256",
+            describe(component)
+        ));
+    }
+    report("the component pin", problems);
+}
+
+#[test]
+fn rules_bucket_denies_rule_writes_to_all_but_the_deployers() {
+    let root = TfFile::load(ROOT_MAIN);
+    let s3 = TfFile::load(S3_MAIN);
+    let mut problems = Vec::new();
+
+    // The combined policy of each bucket, and the documents it merges.
+    let combined = s3.block("data", &["aws_iam_policy_document", "combined"]);
+    let sources = s3.attr(combined, "source_policy_documents");
+    let policy = s3.resource("aws_s3_bucket_policy", "this");
+    let policy_text = s3.attr_text(policy, "policy");
+    if !policy_text.contains("data.aws_iam_policy_document.combined[") {
+        problems.push(format!(
+            "{S3_MAIN}: `{}` policy = {policy_text}, expected data.aws_iam_policy_document.combined[each.key].json",
+            describe(policy)
+        ));
+    }
+
+    // TLS only, on every bucket: a document merged unconditionally.
+    let mut tls = false;
+    for item in walk(sources) {
+        if let Expression::Array(items) = item {
+            for e in items {
+                if let Some((_, doc)) = policy_document(&s3, &text(e)) {
+                    tls |= statements(&s3, doc)
+                        .iter()
+                        .any(|s| denies_insecure_transport(s, "s3:*"));
+                }
+            }
+        }
+    }
+    if !tls {
+        problems.push(format!(
+            "{S3_MAIN}: `{}` merges no document that denies s3:* without TLS (aws:SecureTransport = false) on every bucket",
+            describe(combined)
+        ));
+    }
+
+    // The rules bucket: a document merged when each.key == "rules" that
+    // denies rule writes to all but var.rules_writer_arns, on both keys.
+    let mut guarded = Vec::new();
+    for e in walk(sources) {
+        let Expression::Conditional(c) = e else {
+            continue;
+        };
+        if !text(&c.cond_expr).contains("\"rules\"") {
+            continue;
+        }
+        let Some((name, doc)) = policy_document(&s3, &text(&c.true_expr)) else {
+            continue;
+        };
+        for st in statements(&s3, doc) {
+            if !denies_all_but(&st, RULE_WRITE_ACTIONS, "var.rules_writer_arns") {
+                continue;
+            }
+            for key in ["var.component_key", "var.config_key"] {
+                let covered = st
+                    .resources
+                    .iter()
+                    .any(|r| r.contains("this[\"rules\"]") && r.contains(key));
+                if !covered {
+                    problems.push(format!(
+                        "{S3_MAIN}: data.aws_iam_policy_document.{name} statement {}: no resource <rules bucket>/${{{key}}}",
+                        st.sid
+                    ));
+                }
+            }
+            guarded.push(name.clone());
+        }
+    }
+    if guarded.is_empty() {
+        problems.push(format!(
+            "{S3_MAIN}: the rules bucket's policy (`{}` when each.key == \"rules\") has no Deny of {RULE_WRITE_ACTIONS:?} \
+             to principal * with ArnNotLike aws:PrincipalArn = var.rules_writer_arns: whoever can PutObject the component key controls the pipeline",
+            describe(combined)
+        ));
+    }
+
+    // The deployers: the named ones and whoever applies this.
+    let passed = root.attr_text(root.block("module", &["s3"]), "rules_writer_arns");
+    let writers = expand_locals(&passed, &root.locals());
+    if !writers.contains("var.component_writer_arns") {
+        problems.push(format!(
+            "{ROOT_MAIN}: module \"s3\" rules_writer_arns = {passed} ({writers}) does not include var.component_writer_arns"
+        ));
+    }
+    if !writers.contains("data.aws_iam_session_context.current.issuer_arn") {
+        problems.push(format!(
+            "{ROOT_MAIN}: module \"s3\" rules_writer_arns = {writers} does not admit the identity running Terraform \
+             (data.aws_iam_session_context.current.issuer_arn), which uploads the component"
+        ));
+    }
+    // Uploads wait for the policy that admits their writer.
+    for name in ["component", "config"] {
+        let object = s3.resource("aws_s3_object", name);
+        let after = attr(object.body(), "depends_on")
+            .map(text)
+            .unwrap_or_default();
+        if !after.contains("aws_s3_bucket_policy.this") {
+            problems.push(format!(
+                "{S3_MAIN}: `{}` does not depend on aws_s3_bucket_policy.this: a new deployer's upload could come before the policy admits it",
+                describe(object)
+            ));
+        }
+    }
+    // Neither function may write the rules.
+    let roles = role_statements(&mut problems);
+    for (role, (docs, stmts)) in &roles {
+        for st in stmts.iter().filter(|s| s.effect == "Allow") {
+            for action in RULE_WRITE_ACTIONS {
+                if st.grants(action) && st.resources.iter().any(|r| r.contains("rules_bucket")) {
+                    problems.push(format!(
+                        "{IAM_MAIN}: {role} ({docs}), statement {}: {action} on the rules bucket; only deployers write the rules",
+                        st.sid
+                    ));
+                }
+            }
+        }
+    }
+    report("rules bucket policy", problems);
+}
+
+#[test]
+fn job_queues_deny_messages_to_all_but_the_consolidate_role() {
+    let root = TfFile::load(ROOT_MAIN);
+    let lambda = TfFile::load(LAMBDA_MAIN);
+    let queue = TfFile::load(QUEUE_MAIN);
+    let mut problems = Vec::new();
+
+    let policies = queue.resources("aws_sqs_queue_policy");
+    for (q, what) in [
+        ("this", "the jobs queue"),
+        ("dlq", "the jobs dead-letter queue"),
+    ] {
+        let url = format!("aws_sqs_queue.{q}.id");
+        let found: Vec<_> = policies
+            .iter()
+            .filter(|(_, p)| queue.attr_text(p, "queue_url") == url)
+            .collect();
+        let [(_, policy)] = found.as_slice() else {
+            problems.push(format!(
+                "{QUEUE_MAIN}: {} aws_sqs_queue_policy with queue_url = {url} ({what}), expected 1",
+                found.len()
+            ));
+            continue;
+        };
+        let policy_text = queue.attr_text(policy, "policy");
+        let Some((name, doc)) = policy_document(&queue, &policy_text) else {
+            problems.push(format!(
+                "{QUEUE_MAIN}: `{}` policy = {policy_text}, expected data.aws_iam_policy_document.<name>….json",
+                describe(policy)
+            ));
+            continue;
+        };
+        let stmts = statements(&queue, doc);
+        let at = format!("{QUEUE_MAIN}: data.aws_iam_policy_document.{name} ({what})");
+        if !stmts
+            .iter()
+            .any(|s| denies_all_but(s, JOB_MESSAGE_ACTIONS, "var.consumer_role_arn"))
+        {
+            problems.push(format!(
+                "{at}: no Deny of {JOB_MESSAGE_ACTIONS:?} to principal * with ArnNotLike aws:PrincipalArn including var.consumer_role_arn"
+            ));
+        }
+        if !stmts.iter().any(|s| denies_insecure_transport(s, "sqs:*")) {
+            problems.push(format!(
+                "{at}: no Deny of sqs:* without TLS (aws:SecureTransport = false)"
+            ));
+        }
+        // Same account: a queue policy's Allow is a grant beside IAM.
+        for s in stmts.iter().filter(|s| s.effect == "Allow") {
+            problems.push(format!(
+                "{at}: statement {} allows {:?}; grants belong in the iam module, held to the host's calls",
+                s.sid, s.actions
+            ));
+        }
+    }
+
+    // The role exempted is the one the queue's consumer runs as: follow the
+    // event source mapping to its function's role, as the root passes it.
+    let queue_role = root.attr_text(root.block("module", &["queue"]), "consumer_role_arn");
+    let lambda_module = root.block("module", &["lambda"]);
+    for (_, esm) in lambda.resources("aws_lambda_event_source_mapping") {
+        let target = lambda.attr_text(esm, "function_name");
+        let Some(function) = reference(&target, "aws_lambda_function.") else {
+            continue;
+        };
+        let role = lambda.attr_text(lambda.resource("aws_lambda_function", function), "role");
+        let Some(input) = reference(&role, "var.") else {
+            continue;
+        };
+        let passed = root.attr_text(lambda_module, input);
+        if passed != queue_role {
+            problems.push(format!(
+                "{ROOT_MAIN}: module \"queue\" consumer_role_arn = {queue_role}, but the queue's consumer \
+                 (aws_lambda_function.{function}) runs as {passed}"
+            ));
+        }
+    }
+    report("job queue policies", problems);
+}
+
+/// The metrics the host logs (Embedded Metric Format) and their names.
+const HOST_METRICS: &str = "host/src/lambda/metrics.rs";
+
+#[test]
+fn every_custom_metric_has_an_alarm_and_every_alarm_a_metric() {
+    let mut problems = Vec::new();
+    let src = strip_line_comments(&read(HOST_METRICS));
+    let constant = |name: &str| -> Option<String> {
+        let rest = &src[src.find(&format!("pub const {name}: &str = \""))?..];
+        let value = rest.split('"').nth(1)?;
+        Some(value.to_owned())
+    };
+    let namespace = constant("NAMESPACE").expect("metrics.rs names its namespace");
+    // Every `pub const X: &str` but the namespace is a metric.
+    let metrics: BTreeSet<String> = src
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub const "))
+        .filter_map(|l| l.split(':').next())
+        .filter(|name| *name != "NAMESPACE")
+        .filter_map(constant)
+        .collect();
+    assert!(!metrics.is_empty(), "{HOST_METRICS}: no metric found");
+
+    let lambda = TfFile::load(LAMBDA_MAIN);
+    let mut alarmed = BTreeSet::new();
+    for alarm in lambda.blocks("resource", &["aws_cloudwatch_metric_alarm"]) {
+        let field = |name: &str| attr(&alarm.body, name).and_then(literal).map(str::to_owned);
+        if field("namespace").as_deref() != Some(namespace.as_str()) {
+            continue;
+        }
+        let metric = field("metric_name").unwrap_or_default();
+        if !metrics.contains(&metric) {
+            problems.push(format!(
+                "{LAMBDA_MAIN}: `{}` alarms on {namespace}/{metric}, which {HOST_METRICS} never emits",
+                describe(alarm)
+            ));
+        }
+        alarmed.insert(metric);
+    }
+    for metric in metrics.difference(&alarmed) {
+        problems.push(format!(
+            "{HOST_METRICS}: {namespace}/{metric} is emitted but no alarm in {LAMBDA_MAIN} watches it"
+        ));
+    }
+    report("custom metrics vs alarms", problems);
 }
