@@ -57,7 +57,7 @@ impl wit::Guest for Component {
             name: crate::NAME.into(),
             version: crate::VERSION.into(),
             contract: crate::CONTRACT.into(),
-            rules: crate::findings::rules()
+            rules: crate::rules::rules()
                 .iter()
                 .map(|r| t::Rule {
                     id: r.id.into(),

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use crate::findings::RulesConfig;
+use crate::rules::RulesConfig;
 
 /// Keys kept exactly per dimension before the rest folds into `other`.
 pub const DEFAULT_MAX_KEYS: usize = 10_000;

@@ -7,11 +7,13 @@
 //! principals, input names, error details, the title) goes through [`Esc`],
 //! in text and in attributes alike.
 
+use std::collections::BTreeMap;
 use std::fmt::{self, Display, Write};
 
 use crate::counter::Counter;
-use crate::findings::{Finding, parse_event_time};
+use crate::findings::{Finding, SeverityCount};
 use crate::stats::{InputRecord, Stats, Status};
+use crate::time::parse_event_time;
 
 /// Bars in each top-N chart.
 const TOP: usize = 10;
@@ -95,15 +97,26 @@ impl Display for Esc<'_> {
     }
 }
 
-/// The whole page.
-pub fn render(stats: &Stats, findings: &[Finding], title: &str) -> String {
+/// The whole page. `counts` is the findings per severity, drops included.
+pub fn render(
+    stats: &Stats,
+    findings: &[Finding],
+    counts: &BTreeMap<String, SeverityCount>,
+    title: &str,
+) -> String {
     let mut out = String::with_capacity(64 * 1024 + findings.len() * 600);
     // `write!` to a String cannot fail.
-    let _ = page(&mut out, stats, findings, title);
+    let _ = page(&mut out, stats, findings, counts, title);
     out
 }
 
-fn page(out: &mut String, stats: &Stats, findings: &[Finding], title: &str) -> fmt::Result {
+fn page(
+    out: &mut String,
+    stats: &Stats,
+    findings: &[Finding],
+    counts: &BTreeMap<String, SeverityCount>,
+    title: &str,
+) -> fmt::Result {
     write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -119,7 +132,7 @@ fn page(out: &mut String, stats: &Stats, findings: &[Finding], title: &str) -> f
         Esc(title),
         Esc(&crate::producer())
     )?;
-    summary(out, stats, findings)?;
+    summary(out, stats, findings, counts)?;
     findings_table(out, findings)?;
     problems(out, &stats.inputs)?;
 
@@ -156,7 +169,12 @@ fn card(out: &mut String, key: &str, value: &str, small: bool) -> fmt::Result {
     )
 }
 
-fn summary(out: &mut String, stats: &Stats, findings: &[Finding]) -> fmt::Result {
+fn summary(
+    out: &mut String,
+    stats: &Stats,
+    findings: &[Finding],
+    counts: &BTreeMap<String, SeverityCount>,
+) -> fmt::Result {
     out.push_str("<h2>Summary</h2>\n<div class=\"cards\">\n");
     card(out, "Events", &number(stats.total_events), false)?;
     let none = "\u{2014}";
@@ -191,6 +209,18 @@ fn summary(out: &mut String, stats: &Stats, findings: &[Finding]) -> fmt::Result
         })
         .collect();
     card(out, "By severity", &by_severity.join(", "), true)?;
+    // Findings past a severity's cap are not in the table: say how many.
+    let dropped: Vec<String> = counts
+        .iter()
+        .filter(|(_, c)| c.dropped > 0)
+        .map(|(s, c)| match c.cap {
+            Some(cap) => format!("{} {s} (past {})", number(c.dropped), number(cap as u64)),
+            None => format!("{} {s}", number(c.dropped)),
+        })
+        .collect();
+    if !dropped.is_empty() {
+        card(out, "Not listed (caps)", &dropped.join(", "), true)?;
+    }
     out.push_str("</div>\n");
     Ok(())
 }
@@ -533,7 +563,8 @@ fn column_chart(out: &mut String, series: &[(String, u64)]) -> fmt::Result {
 mod tests {
     use super::*;
     use crate::event::Event;
-    use crate::findings::{Findings, RulesConfig};
+    use crate::findings::Findings;
+    use crate::rules::RulesConfig;
 
     fn stats_of(records: &[String]) -> Stats {
         let mut stats = Stats::default();
@@ -589,7 +620,12 @@ mod tests {
     fn log_values_are_escaped_everywhere() {
         let (stats, findings) = hostile();
         assert!(findings.iter().any(|f| f.event_name.contains("<script>")));
-        let html = render(&stats, &findings, "Report for <title>&\"'");
+        let html = render(
+            &stats,
+            &findings,
+            &BTreeMap::new(),
+            "Report for <title>&\"'",
+        );
         assert!(!html.contains("<script"), "a raw <script> tag");
         assert!(!html.contains("<img"));
         assert!(!html.contains("<iframe"));
@@ -610,7 +646,7 @@ mod tests {
     #[test]
     fn page_is_self_contained_with_svg_charts() {
         let (stats, findings) = hostile();
-        let html = render(&stats, &findings, "CloudTrail report");
+        let html = render(&stats, &findings, &BTreeMap::new(), "CloudTrail report");
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(html.contains(
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
@@ -681,7 +717,7 @@ mod tests {
                 detail: "CloudTrail digest file".into(),
             },
         );
-        let html = render(&stats, &findings, "r");
+        let html = render(&stats, &findings, &BTreeMap::new(), "r");
         let failed = html.find("logs/&lt;iframe&gt;.json.gz").unwrap();
         let folded = html
             .find("<details><summary>1 input skipped</summary>")
@@ -692,10 +728,32 @@ mod tests {
 
     #[test]
     fn empty_stats_render() {
-        let html = render(&Stats::default(), &[], "Empty");
+        let html = render(&Stats::default(), &[], &BTreeMap::new(), "Empty");
         assert!(html.contains("No findings."));
         assert!(html.contains("No data."));
         assert!(!html.contains("Inputs not analyzed"));
+        assert!(!html.contains("Not listed (caps)"));
+    }
+
+    #[test]
+    fn findings_past_a_cap_are_counted_on_the_page() {
+        let count = |dropped, cap| SeverityCount {
+            found: 10_000 + dropped,
+            reported: 10_000,
+            dropped,
+            cap,
+        };
+        let counts = BTreeMap::from([
+            ("critical".to_owned(), count(0, Some(100_000))),
+            ("low".to_owned(), count(12_345, Some(10_000))),
+            ("unknown".to_owned(), count(3, None)),
+        ]);
+        let html = render(&Stats::default(), &[], &counts, "r");
+        assert!(
+            html.contains("12,345 low (past 10,000), 3 unknown"),
+            "{html}"
+        );
+        assert!(!html.contains("0 critical (past"));
     }
 
     #[test]

@@ -14,8 +14,10 @@ pub mod html;
 pub mod input;
 pub mod json_scan;
 pub mod report;
+pub mod rules;
 pub mod session;
 pub mod stats;
+pub mod time;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

@@ -1,10 +1,14 @@
 //! Renders a session's counts into the artifacts a host writes out.
 
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::counter::Counter;
 use crate::csv;
-use crate::findings::{Finding, findings_csv};
+use crate::findings::{Finding, SeverityCount, findings_csv};
 use crate::html;
 use crate::session::Summary;
 use crate::stats::Stats;
@@ -24,8 +28,10 @@ pub const REPORT_HTML: &str = "report.html";
 
 /// Findings counts that did not make it into the list.
 pub struct FindingsExtra {
-    /// Findings past `rules.max_findings`.
+    /// Findings past their severity's cap (`rules.max_findings`), in all.
     pub dropped: u64,
+    /// Per severity: found, reported, dropped and the cap.
+    pub by_severity: BTreeMap<String, SeverityCount>,
     /// Access-denied events past the burst rule's bounded memory.
     pub burst_untracked: u64,
 }
@@ -36,16 +42,20 @@ pub fn render(
     findings: &[Finding],
     extra: &FindingsExtra,
 ) -> Vec<Artifact> {
-    let findings_doc = json!({
-        "findings": findings,
-        "dropped": extra.dropped,
-        "burst_untracked": extra.burst_untracked,
-    });
+    // Serialized from the list itself, never through a `Value` tree: that
+    // would take several times the memory of the list, which per-severity
+    // caps let hold 100,000s of findings.
+    let findings_doc = FindingsDoc {
+        burst_untracked: extra.burst_untracked,
+        by_severity: &extra.by_severity,
+        dropped: extra.dropped,
+        findings,
+    };
     vec![
         Artifact {
             name: INSIGHTS_JSON.into(),
             media_type: "application/json".into(),
-            data: insights_json(stats, summary, &findings_doc),
+            data: insights_json(stats, summary, findings, extra),
         },
         Artifact {
             name: INSIGHTS_CSV.into(),
@@ -70,7 +80,8 @@ pub fn render(
         Artifact {
             name: REPORT_HTML.into(),
             media_type: "text/html; charset=utf-8".into(),
-            data: html::render(stats, findings, "CloudTrail report").into_bytes(),
+            data: html::render(stats, findings, &extra.by_severity, "CloudTrail report")
+                .into_bytes(),
         },
     ]
 }
@@ -84,9 +95,89 @@ fn counts_object(counter: &Counter) -> Value {
     Value::Object(map)
 }
 
+/// `findings.json`; fields in the order of their names, as `json!` gave them.
+#[derive(Serialize)]
+struct FindingsDoc<'a> {
+    burst_untracked: u64,
+    by_severity: &'a BTreeMap<String, SeverityCount>,
+    dropped: u64,
+    #[serde(serialize_with = "sorted_findings")]
+    findings: &'a [Finding],
+}
+
+/// A finding's fields in the order of their names, as reports list them.
+#[derive(Serialize)]
+struct SortedFinding<'a> {
+    account_id: &'a str,
+    event_id: &'a str,
+    event_name: &'a str,
+    event_source: &'a str,
+    event_time: &'a str,
+    principal: &'a str,
+    region: &'a str,
+    rule_id: &'a str,
+    severity: &'a str,
+    source_ip: &'a str,
+    title: &'a str,
+}
+
+fn sorted_findings<S: Serializer>(findings: &&[Finding], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(findings.iter().map(|f| SortedFinding {
+        account_id: &f.account_id,
+        event_id: &f.event_id,
+        event_name: &f.event_name,
+        event_source: &f.event_source,
+        event_time: &f.event_time,
+        principal: &f.principal,
+        region: &f.region,
+        rule_id: &f.rule_id,
+        severity: &f.severity,
+        source_ip: &f.source_ip,
+        title: &f.title,
+    }))
+}
+
+/// A document whose key `findings` is a list serialized where it lies.
+struct WithFindings<'a> {
+    doc: &'a Map<String, Value>,
+    findings: &'a [Finding],
+}
+
+struct Sorted<'a>(&'a [Finding]);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        sorted_findings(&self.0, s)
+    }
+}
+
+impl Serialize for WithFindings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.doc.len() + 1))?;
+        let mut pending = true;
+        for (key, value) in self.doc {
+            // Where the key sorts, as in the rest of the document.
+            if pending && key.as_str() > "findings" {
+                map.serialize_entry("findings", &Sorted(self.findings))?;
+                pending = false;
+            }
+            map.serialize_entry(key, value)?;
+        }
+        if pending {
+            map.serialize_entry("findings", &Sorted(self.findings))?;
+        }
+        map.end()
+    }
+}
+
 /// `insights.json`: the old analyzer's eight keys at the top level, with
 /// their old meaning, and everything newer beside them.
-pub fn insights_json(stats: &Stats, summary: &Summary, findings: &Value) -> Vec<u8> {
+pub fn insights_json(
+    stats: &Stats,
+    summary: &Summary,
+    findings: &[Finding],
+    extra: &FindingsExtra,
+) -> Vec<u8> {
     let mut doc = Map::new();
     let mut distinct = Map::new();
     let mut truncated = Map::new();
@@ -119,10 +210,15 @@ pub fn insights_json(stats: &Stats, summary: &Summary, findings: &Value) -> Vec<
             "findings": summary.findings,
         }),
     );
-    doc.insert("findings".into(), findings["findings"].clone());
-    doc.insert("findings_dropped".into(), findings["dropped"].clone());
+    doc.insert("findings_dropped".into(), Value::from(extra.dropped));
+    // Per severity: found, reported, dropped past the severity's cap.
+    doc.insert("findings_by_severity".into(), json!(extra.by_severity));
     doc.insert("analyzer".into(), json!(crate::producer()));
-    let mut out = serde_json::to_vec_pretty(&Value::Object(doc)).expect("JSON serializes");
+    let doc = WithFindings {
+        doc: &doc,
+        findings,
+    };
+    let mut out = serde_json::to_vec_pretty(&doc).expect("JSON serializes");
     out.push(b'\n');
     out
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::container::{self, Contents};
 use crate::event::Event;
-use crate::findings::{Finding, Findings};
+use crate::findings::{self, Alert, Findings};
 use crate::input;
 use crate::report::{self, Artifact};
 use crate::stats::{InputRecord, STATE_VERSION, Stats, Status};
@@ -33,38 +33,9 @@ pub struct Report {
     pub artifacts: Vec<Artifact>,
     /// Inputs that failed or were skipped.
     pub problems: Vec<InputRecord>,
+    /// The findings to deliver at once (`rules.alerts`: high and critical
+    /// by default, bounded, the rest in one summary alert).
     pub alerts: Vec<Alert>,
-}
-
-/// A finding for the host to deliver now, keyed so it is sent once.
-pub struct Alert {
-    pub key: String,
-    pub subject: String,
-    pub body: String,
-}
-
-impl Alert {
-    fn of(f: &Finding) -> Alert {
-        let subject: String = format!(
-            "[{}] {}: {} by {}",
-            f.severity, f.title, f.event_name, f.principal
-        )
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .take(99)
-        .collect();
-        Alert {
-            key: format!("{}/{}", f.rule_id, f.event_id),
-            subject,
-            body: serde_json::to_string(f).expect("a finding serializes"),
-        }
-    }
 }
 
 /// The exported state: versioned so a session refuses another component's.
@@ -181,10 +152,11 @@ impl Session {
         summary.findings = findings.len() as u64;
         let extra = report::FindingsExtra {
             dropped: self.findings.dropped(),
+            by_severity: self.findings.by_severity(&findings, &self.config.rules),
             burst_untracked: self.findings.burst_untracked(),
         };
         Report {
-            alerts: findings.iter().map(Alert::of).collect(),
+            alerts: findings::alerts(&findings, &self.config.rules.alerts),
             artifacts: report::render(&self.stats, &summary, &findings, &extra),
             problems: self
                 .stats

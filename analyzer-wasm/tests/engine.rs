@@ -51,10 +51,34 @@ fn golden_insights_for_the_sample_set() {
     );
 }
 
+/// Caps small enough that the sample set's findings overflow them.
+const SMALL_CAPS: &str = r#"{"rules":{"max_findings":{"low":7,"medium":2,"high":5,"critical":1}}}"#;
+
 #[test]
 fn merging_partial_states_equals_analyzing_together() {
+    merge_property("");
+}
+
+/// The merge property holds with per-severity caps dropping findings too.
+#[test]
+fn merging_partial_states_equals_analyzing_together_under_caps() {
+    let dropped = merge_property(SMALL_CAPS);
+    assert_eq!(
+        dropped,
+        serde_json::json!({
+            "critical": {"cap": 1, "dropped": 0, "found": 1, "reported": 1},
+            "high": {"cap": 5, "dropped": 13, "found": 18, "reported": 5},
+            "low": {"cap": 7, "dropped": 29, "found": 36, "reported": 7},
+            "medium": {"cap": 2, "dropped": 3, "found": 5, "reported": 2},
+        })
+    );
+}
+
+/// Analyzes the sample set together, then split at random into sessions
+/// merged in rotating orders; returns `findings_by_severity`.
+fn merge_property(config: &str) -> serde_json::Value {
     let files = sample_files();
-    let mut together = Session::open("").unwrap();
+    let mut together = Session::open(config).unwrap();
     for (name, body) in &files {
         together.add(name, &body[..]);
     }
@@ -63,13 +87,14 @@ fn merging_partial_states_equals_analyzing_together() {
     let mut seed = 42u64;
     for round in 0..12 {
         let parts = 2 + (round % 3) as usize;
-        let mut sessions: Vec<Session> = (0..parts).map(|_| Session::open("").unwrap()).collect();
+        let mut sessions: Vec<Session> =
+            (0..parts).map(|_| Session::open(config).unwrap()).collect();
         for (name, body) in &files {
             let i = (next(&mut seed) % parts as u64) as usize;
             sessions[i].add(name, &body[..]);
         }
         // Merge in a rotating order: the result must not depend on it.
-        let mut merged = Session::open("").unwrap();
+        let mut merged = Session::open(config).unwrap();
         for k in 0..parts {
             let state = sessions[(k + round as usize) % parts].export_state();
             merged.merge_state(&state).unwrap();
@@ -79,6 +104,8 @@ fn merging_partial_states_equals_analyzing_together() {
             "round {round}: merged report differs"
         );
     }
+    let doc: serde_json::Value = serde_json::from_slice(&expected).unwrap();
+    doc["findings_by_severity"].clone()
 }
 
 #[test]
