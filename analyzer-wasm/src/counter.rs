@@ -45,7 +45,7 @@ impl Counter {
         for (key, n) in other.counts {
             *self.counts.entry(key).or_default() += n;
         }
-        if self.counts.len() > 2 * max_keys {
+        if self.counts.len() > max_keys.saturating_mul(2) {
             self.truncate(max_keys);
         }
     }

@@ -111,8 +111,14 @@ impl RunReader {
     fn field(&mut self) -> io::Result<Vec<u8>> {
         let mut len = [0u8; 4];
         self.gz.read_exact(&mut len).map_err(|_| truncated())?;
-        let mut data = vec![0u8; u32::from_le_bytes(len) as usize];
-        self.gz.read_exact(&mut data).map_err(|_| truncated())?;
+        // The stated length is not trusted with an allocation: a corrupt run
+        // could name gigabytes. Memory follows the bytes actually there.
+        let len = u64::from(u32::from_le_bytes(len));
+        let mut data = Vec::new();
+        (&mut self.gz).take(len).read_to_end(&mut data)?;
+        if data.len() as u64 != len {
+            return Err(truncated());
+        }
         Ok(data)
     }
 }
