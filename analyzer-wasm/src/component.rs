@@ -204,6 +204,8 @@ impl wit::GuestConsolidator for ConsolidatorResource {
             records_in: done.records_in,
             duplicates: done.duplicates,
             records_out: done.records_out,
+            conflicts: done.conflicts,
+            conflicting: done.conflicting,
             first_event_time: done.first_event_time,
             last_event_time: done.last_event_time,
             parts: done.parts,

@@ -1,12 +1,15 @@
 //! Many log files in, one CloudTrail log out: the engine behind the
 //! `consolidator` resource.
 //!
-//! Records are ordered by `eventTime` and deduplicated: two records with the
-//! same `eventID` and `eventTime` are one event delivered twice (a record
-//! without an `eventID` is a duplicate only of the same bytes), and the
-//! smaller copy is kept. The output depends only on the set of records, not
-//! on the order of the inputs, so rerunning a consolidation gives the same
-//! bytes: that is what makes a crashed run safe to repeat.
+//! Records are ordered by `eventTime` and deduplicated: only a record that
+//! is byte for byte another one is dropped. Two records with the same
+//! `eventID` and `eventTime` but other bytes are both kept and counted as a
+//! conflict: CloudTrail delivers an event again with the same bytes, so a
+//! different copy is either a rewrite or a forgery, and choosing one would
+//! let a forged record under `AWSLogs/` replace the genuine one (whose raw
+//! file is then deleted). The output depends only on the set of records,
+//! not on the order of the inputs, so rerunning a consolidation gives the
+//! same bytes: that is what makes a crashed run safe to repeat.
 //!
 //! Memory is bounded by `consolidate.max_buffer_bytes`, not by the size of
 //! the day: a full buffer is sorted and written to the host's scratch
@@ -58,11 +61,16 @@ struct Output {
     analyzed: Vec<bool>,
     /// Read but not yet written, because the part it came to was full.
     pending: Option<Record>,
-    /// The last record written, for deduplication: (time, id, raw if no id).
-    last: Option<(String, String, Vec<u8>)>,
+    /// The last record written, for deduplication.
+    last: Option<Record>,
     records_out: u64,
     first_time: Option<String>,
+    conflicts: u64,
+    conflicting: Vec<String>,
 }
+
+/// How many conflicting events a consolidation names (all are counted).
+pub const MAX_CONFLICTS_NAMED: usize = 100;
 
 enum Source {
     Memory(std::vec::IntoIter<Record>),
@@ -77,6 +85,10 @@ pub struct Part {
 pub struct Consolidation {
     pub records_in: u64,
     pub duplicates: u64,
+    /// Records kept that share `eventID` and `eventTime` with an earlier
+    /// one but differ in bytes, and the first few as `eventID eventTime`.
+    pub conflicts: u64,
+    pub conflicting: Vec<String>,
     pub records_out: u64,
     pub first_event_time: String,
     pub last_event_time: String,
@@ -252,6 +264,8 @@ impl Consolidator {
             last: None,
             records_out: 0,
             first_time: None,
+            conflicts: 0,
+            conflicting: Vec::new(),
         }));
         Ok(())
     }
@@ -304,8 +318,10 @@ impl Consolidator {
             records_in: self.records_in,
             duplicates: self.records_in - output.records_out,
             records_out: output.records_out,
+            conflicts: output.conflicts,
+            conflicting: output.conflicting,
             first_event_time: output.first_time.unwrap_or_default(),
-            last_event_time: output.last.map(|(time, _, _)| time).unwrap_or_default(),
+            last_event_time: output.last.map(|r| r.time).unwrap_or_default(),
             parts: self.parts,
             problems,
         })
@@ -314,7 +330,7 @@ impl Consolidator {
 
 impl Output {
     /// The next record to write: in order, from an analyzed input, and not a
-    /// duplicate of the one before (duplicates sort next to each other).
+    /// byte-for-byte copy of the one before (copies sort next to each other).
     fn next_unique(&mut self) -> Result<Option<Record>, String> {
         if let Some(record) = self.pending.take() {
             return Ok(Some(record));
@@ -337,19 +353,24 @@ impl Output {
             {
                 continue;
             }
-            if let Some((time, id, raw)) = &self.last
-                && *time == record.time
-                && *id == record.id
-                && (!id.is_empty() || *raw == record.raw)
+            if let Some(last) = &self.last
+                && last.time == record.time
+                && last.id == record.id
             {
-                continue;
+                if last.raw == record.raw {
+                    continue;
+                }
+                if !record.id.is_empty() {
+                    self.conflicts += 1;
+                    let named = format!("{} {}", record.id, record.time);
+                    if self.conflicting.len() < MAX_CONFLICTS_NAMED
+                        && self.conflicting.last() != Some(&named)
+                    {
+                        self.conflicting.push(named);
+                    }
+                }
             }
-            let raw_key = if record.id.is_empty() {
-                record.raw.clone()
-            } else {
-                Vec::new()
-            };
-            self.last = Some((record.time.clone(), record.id.clone(), raw_key));
+            self.last = Some(record.clone());
             self.first_time.get_or_insert_with(|| record.time.clone());
             self.records_out += 1;
             return Ok(Some(record));
@@ -474,6 +495,26 @@ mod tests {
         let log = br#"{"Records":[{"eventTime":"t1","a":1},{"eventTime":"t1","a":2},{"eventTime":"t1","a":1}]}"#;
         let (result, _, _) = consolidate("", &[("log", log)]);
         assert_eq!((result.records_out, result.duplicates), (2, 1));
+    }
+
+    #[test]
+    fn a_same_id_and_time_copy_with_other_bytes_is_kept_and_named() {
+        let genuine = br#"{"Records":[{"eventID":"e1","eventTime":"t1","userName":"alice"}]}"#;
+        let forged = br#"{"Records":[{"eventID":"e1","eventTime":"t1","userName":"aaa"},{"eventID":"e1","eventTime":"t1","userName":"alice"}]}"#;
+        let (result, parts, _) = consolidate("", &[("genuine", genuine), ("forged", forged)]);
+        assert_eq!(
+            (result.records_in, result.duplicates, result.records_out),
+            (3, 1, 2)
+        );
+        assert_eq!(
+            (result.conflicts, result.conflicting),
+            (1, vec!["e1 t1".to_owned()])
+        );
+        let names: Vec<_> = records_of(&parts[0])
+            .iter()
+            .map(|r| r["userName"].clone())
+            .collect();
+        assert_eq!(names, ["aaa", "alice"], "both copies are in the log");
     }
 
     fn padded_log(ids: std::ops::Range<usize>) -> String {

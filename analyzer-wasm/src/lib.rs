@@ -27,7 +27,7 @@ pub const NAME: &str = "cloudtrail-analyzer-rules";
 /// This component's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The version of the WIT contract (`wit/analyzer.wit`) this component implements.
-pub const CONTRACT: &str = "0.2.0";
+pub const CONTRACT: &str = "0.3.0";
 
 /// `name version`, written into reports and saved states.
 pub fn producer() -> String {

@@ -19,4 +19,4 @@ pub use cloudtrail::analyzer::types::{
 pub use exports::cloudtrail::analyzer::analyzer::Guest as AnalyzerExports;
 
 /// The contract version this host speaks (`package cloudtrail:analyzer@…`).
-pub const CONTRACT: &str = "0.2.0";
+pub const CONTRACT: &str = "0.3.0";

@@ -439,6 +439,14 @@ async fn run(cli: Cli) -> Result<u8> {
                 result.parts,
                 human_duration(started.elapsed()),
             );
+            if result.conflicts > 0 {
+                eprintln!(
+                    "warning: {} record(s) share an eventID and eventTime with another record but \
+                     differ in bytes (rewritten or forged?); every copy is kept: {}",
+                    result.conflicts,
+                    crate::runtime::untrusted::one_line(&result.conflicting.join(", "))
+                );
+            }
             for path in written {
                 say(format_args!("{path}"));
             }

@@ -4,14 +4,16 @@
 //!
 //! The host believes nothing the component says about its output without a
 //! check of its own: parts are bounded in number and bytes (twice what the
-//! host handed over), each must be a complete gzip stream, and the counts
-//! the component reports must agree with each other and with its parts
-//! before anything is written to its destination.
+//! host handed over), each must be a complete gzip stream, the counts the
+//! component reports must agree with each other and with its parts, and the
+//! host's own ledger (`crate::ledger`: every record it handed over, framed
+//! and hashed by the host) must find every input record in the parts and no
+//! record from nowhere, before anything is written to its destination.
 
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
 
 use anyhow::{Context, Result, bail, ensure};
@@ -19,6 +21,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::bindings::{Consolidation, InputOutcome, InputStatus};
 use crate::inputs::{Input, Unreadable};
+use crate::ledger::{Ledger, Tally};
 use crate::runtime::limits::MAX_PARTS;
 use crate::runtime::{Analyzer, Handle, Instance, Scratch};
 use crate::spool::Spool;
@@ -33,6 +36,17 @@ pub struct Consolidating {
     bytes_in: Arc<AtomicU64>,
     /// Records the component said it read, over the inputs it analyzed.
     events_in: u64,
+    /// The host's own account of the records it handed over.
+    ledger: Ledger,
+}
+
+/// A consolidation spooled and checked, ready to be written.
+pub struct Finished {
+    pub result: Consolidation,
+    pub spool: Spool,
+    /// Which inputs the host accounted for record by record: only those
+    /// may be deleted on the strength of this consolidation.
+    pub ledger: Ledger,
 }
 
 impl Consolidating {
@@ -46,6 +60,7 @@ impl Consolidating {
             scratch,
             bytes_in: Arc::default(),
             events_in: 0,
+            ledger: Ledger::default(),
         })
     }
 
@@ -54,9 +69,11 @@ impl Consolidating {
         name: &str,
         reader: impl AsyncRead + Send + 'static,
     ) -> Result<InputOutcome> {
+        let tally = Arc::new(Mutex::new(Tally::default()));
         let reader = Counting {
             inner: Box::pin(reader),
             count: self.bytes_in.clone(),
+            tally: tally.clone(),
         };
         let outcome = self
             .instance
@@ -64,6 +81,8 @@ impl Consolidating {
             .await?;
         if outcome.status == InputStatus::Analyzed {
             self.events_in += outcome.events;
+            let framed = std::mem::take(&mut *tally.lock().expect("tally lock")).finish();
+            self.ledger.input(name, framed, outcome.events);
         }
         Ok(outcome)
     }
@@ -77,7 +96,7 @@ impl Consolidating {
 
     /// Merges what was read and spools every part, checked: the result is
     /// only returned when the parts and the counts add up.
-    pub async fn finish(mut self) -> Result<(Consolidation, Spool)> {
+    pub async fn finish(mut self) -> Result<Finished> {
         let h = self.handle;
         let runs = self.instance.consolidation_runs(h).await?;
         self.instance.merge_runs(h, &self.scratch, &runs).await?;
@@ -90,17 +109,24 @@ impl Consolidating {
                 spool.parts().len() < MAX_PARTS,
                 "the component returned more than {MAX_PARTS} parts; nothing written"
             );
-            spool.push(part)?;
+            let name = part.artifact.name.clone();
+            let records = spool.push(part)?;
+            self.ledger.output(&name, records)?;
         }
         let result = self.instance.finish_consolidation(h).await?;
         check_counts(&result, &spool, self.events_in)?;
+        self.ledger.check()?;
         tracing::info!(
             runs = runs.len(),
             scratch_bytes = self.scratch.written(),
             parts = result.parts,
             "consolidation spooled and checked"
         );
-        Ok((result, spool))
+        Ok(Finished {
+            result,
+            spool,
+            ledger: self.ledger,
+        })
     }
 }
 
@@ -143,10 +169,11 @@ fn check_counts(result: &Consolidation, spool: &Spool, events_in: u64) -> Result
     Ok(())
 }
 
-/// Counts the bytes read through it.
+/// Counts the bytes read through it, and frames them for the ledger.
 struct Counting {
     inner: Pin<Box<dyn AsyncRead + Send>>,
     count: Arc<AtomicU64>,
+    tally: Arc<Mutex<Tally>>,
 }
 
 impl AsyncRead for Counting {
@@ -159,6 +186,10 @@ impl AsyncRead for Counting {
         let polled = self.inner.as_mut().poll_read(cx, buf);
         let read = buf.filled().len() - before;
         self.count.fetch_add(read as u64, Ordering::Relaxed);
+        self.tally
+            .lock()
+            .expect("tally lock")
+            .feed(&buf.filled()[before..]);
         polled
     }
 }
@@ -186,7 +217,7 @@ pub async fn consolidate(
     for u in unreadable {
         run.add_failure(&u.name, &u.reason).await?;
     }
-    let (result, spool) = run.finish().await?;
+    let Finished { result, spool, .. } = run.finish().await?;
     let count = spool.parts().len();
     let mut written = Vec::with_capacity(count);
     for index in 0..count {

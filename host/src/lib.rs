@@ -9,6 +9,7 @@ pub mod cli;
 pub mod consolidate;
 pub mod inputs;
 pub mod lambda;
+pub mod ledger;
 pub mod outputs;
 pub mod runtime;
 pub mod spool;

@@ -8,13 +8,13 @@
 //! its byte limit, and every part must be a complete gzip stream.
 
 use std::fs::File;
-use std::io::Read;
 use std::os::unix::fs::FileExt;
 
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 use crate::bindings::ConsolidatedPart;
+use crate::ledger::{RecordHash, frame_gzip};
 use crate::outputs::safe_name;
 
 pub struct Spool {
@@ -43,8 +43,9 @@ impl Spool {
         })
     }
 
-    /// Checks one part as far as bytes go and keeps it.
-    pub fn push(&mut self, part: ConsolidatedPart) -> Result<()> {
+    /// Checks one part as far as bytes go and keeps it; returns the hashes
+    /// of its records, framed by the host (see `crate::ledger`).
+    pub fn push(&mut self, part: ConsolidatedPart) -> Result<Vec<RecordHash>> {
         let data = part.artifact.data;
         let number = self.parts.len() + 1;
         safe_name(&part.artifact.name)?;
@@ -55,12 +56,20 @@ impl Spool {
                 self.limit >> 20
             );
         }
-        check_gzip(&data).with_context(|| {
+        let records = frame_gzip(&data).with_context(|| {
             format!(
-                "part {number} ({}) is not a complete gzip stream; nothing written",
+                "part {number} ({}) is not a complete gzip CloudTrail log; nothing written",
                 part.artifact.name
             )
         })?;
+        if records.len() as u64 != part.records {
+            bail!(
+                "part {number} ({}) holds {} records, the component says {}; nothing written",
+                part.artifact.name,
+                records.len(),
+                part.records
+            );
+        }
         self.file
             .write_all_at(&data, self.end)
             .context("cannot write a part to the spool file")?;
@@ -72,7 +81,7 @@ impl Spool {
             sha256: Sha256::digest(&data).to_vec(),
         });
         self.end += data.len() as u64;
-        Ok(())
+        Ok(records)
     }
 
     pub fn parts(&self) -> &[Spooled] {
@@ -88,18 +97,6 @@ impl Spool {
             .context("cannot read a part back from the spool file")?;
         Ok(data)
     }
-}
-
-/// Inflates `data` to nowhere: every member must be whole, with a matching
-/// CRC and length, and nothing may follow the last one.
-fn check_gzip(data: &[u8]) -> Result<()> {
-    if !data.starts_with(&[0x1f, 0x8b]) {
-        bail!("it does not start with the gzip magic bytes");
-    }
-    let mut decoder = flate2::bufread::MultiGzDecoder::new(data);
-    let mut buffer = vec![0u8; 64 << 10];
-    while decoder.read(&mut buffer)? > 0 {}
-    Ok(())
 }
 
 #[cfg(test)]
@@ -128,12 +125,12 @@ mod tests {
     #[test]
     fn keeps_whole_gzip_parts_within_the_limit() {
         let mut spool = Spool::new(1 << 20).unwrap();
-        let body = gzip(br#"{"Records":[]}"#);
+        let body = gzip(br#"{"Records":[{"a":1}]}"#);
         spool.push(part("a.json.gz", body.clone())).unwrap();
         assert_eq!(spool.read(0).unwrap(), body);
 
         let junk = spool.push(part("b.json.gz", b"not gzip".to_vec()));
-        assert!(format!("{:#}", junk.unwrap_err()).contains("not a complete gzip stream"));
+        assert!(format!("{:#}", junk.unwrap_err()).contains("not a complete gzip"));
         let truncated = spool.push(part("c.json.gz", body[..body.len() - 4].to_vec()));
         assert!(truncated.is_err());
         let escape = spool.push(part("../x.json.gz", body.clone()));

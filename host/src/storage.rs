@@ -17,6 +17,32 @@ use tokio::sync::OnceCell;
 
 pub type Reader = Pin<Box<dyn AsyncRead + Send>>;
 
+/// Test-only crash injection (`CTA_FAULT=exit-after-s3-write:N`, see the
+/// Lambda configuration): the process ends right after its N-th successful
+/// write to S3 (a put, a conditional put, a delete request), as a crash
+/// there would end it. Never set in a deployment.
+static EXIT_AFTER_WRITES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn exit_after_writes(n: u64) {
+    let _ = EXIT_AFTER_WRITES.set(n);
+}
+
+fn wrote(what: &str) {
+    let Some(limit) = EXIT_AFTER_WRITES.get() else {
+        return;
+    };
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    if n == *limit {
+        tracing::error!(
+            write = n,
+            what,
+            "CTA_FAULT=exit-after-s3-write: exiting as a crash would"
+        );
+        std::process::exit(70);
+    }
+}
+
 /// `s3://bucket/key-or-prefix`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Location {
@@ -63,6 +89,7 @@ impl fmt::Display for S3Location {
 pub struct ObjectInfo {
     pub key: String,
     pub size: u64,
+    pub etag: String,
 }
 
 /// An S3 client made on first use, so local runs never load AWS settings.
@@ -148,6 +175,7 @@ pub async fn list(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<Obj
             objects.push(ObjectInfo {
                 key: key.to_owned(),
                 size: object.size().unwrap_or(0).max(0) as u64,
+                etag: object.e_tag().unwrap_or_default().to_owned(),
             });
         }
     }
@@ -227,6 +255,7 @@ pub async fn put(
         .send()
         .await
         .map_err(|e| explain(e, &format!("cannot write s3://{bucket}/{key}")))?;
+    wrote(key);
     Ok(())
 }
 
@@ -250,6 +279,7 @@ pub async fn delete(client: &Client, bucket: &str, keys: &[String]) -> Result<()
             .send()
             .await
             .map_err(|e| explain(e, &format!("cannot delete from s3://{bucket}")))?;
+        wrote("delete");
         if let Some(err) = out.errors().first() {
             bail!(
                 "cannot delete s3://{bucket}/{}: {} {}",
@@ -365,7 +395,10 @@ pub async fn put_conditional(
     };
     match request.send().await {
         Ok(out) => match out.e_tag() {
-            Some(etag) => Ok(Conditional::Written(etag.to_owned())),
+            Some(etag) => {
+                wrote(key);
+                Ok(Conditional::Written(etag.to_owned()))
+            }
             None => bail!("s3://{bucket}/{key}: written, but S3 returned no ETag"),
         },
         Err(e) => {
@@ -416,6 +449,7 @@ pub async fn delete_one(client: &Client, bucket: &str, key: &str) -> Result<()> 
         .send()
         .await
         .map_err(|e| explain(e, &format!("cannot delete s3://{bucket}/{key}")))?;
+    wrote(key);
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 
 /// One CloudTrail record and the keys it is sorted and deduplicated by.
+#[derive(Clone)]
 pub struct Record {
     pub time: String,
     pub id: String,

@@ -53,12 +53,12 @@ pub struct LambdaConfig {
     /// How long an alert's claim is held before another delivery may take
     /// it over and publish the alert (see `crate::alerts`).
     pub alert_lease: Duration,
-    /// Test-only fault injection, as a crash would strike: the
-    /// consolidation exits right after writing every part, before verifying
-    /// or cleaning up (`CTA_FAULT=exit-after-write`), or right after writing
-    /// K parts (`exit-after-part:K`); the analyze function exits right after
-    /// claiming an alert, before publishing it (`exit-after-claim`). Never
-    /// set in a deployment.
+    /// Test-only fault injection, as a crash would strike: the process
+    /// exits right after its N-th successful S3 write
+    /// (`CTA_FAULT=exit-after-s3-write:N`: parts, manifests, deletes,
+    /// markers, states); the analyze function exits right after claiming an
+    /// alert, before publishing it (`exit-after-claim`). Never set in a
+    /// deployment.
     pub fault: Option<String>,
 }
 
@@ -100,6 +100,8 @@ pub const DEFAULT_ALERT_LEASE_SECS: u64 = 60;
 /// `CTA_FAULT` value: the analyze function exits right after claiming an
 /// alert, before publishing it (test only).
 pub const FAULT_EXIT_AFTER_CLAIM: &str = "exit-after-claim";
+/// `CTA_FAULT` prefix: `exit-after-s3-write:N` (see `LambdaConfig::fault`).
+pub const FAULT_EXIT_AFTER_S3_WRITE: &str = "exit-after-s3-write:";
 
 /// The whole numbers the host accepts for each numeric variable, inclusive:
 /// (name, min, max). Every number is read through this table, and

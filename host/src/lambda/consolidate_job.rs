@@ -1,56 +1,81 @@
 //! One consolidation job: a partition's raw logs, plus the consolidated log
-//! already written for it, merged into one deduplicated, ordered log.
+//! already committed for it, merged into one deduplicated, ordered log.
 //!
 //! A partition with more raw data than `CTA_MAX_JOB_MB` is done in steps:
 //! each step takes the next raw files in key order, merges them into the
 //! consolidated log, and names the job for the rest (`next`), which the
 //! function sends back to the queue, so no invocation runs unbounded.
 //!
-//! The order of steps is what makes it safe to crash anywhere and rerun:
-//! 1. read the existing consolidated parts and every raw file (the component
-//!    deduplicates by event id and time, so records already consolidated
-//!    count once;
-//!    a day larger than its buffer spills to a scratch file in `/tmp`);
-//! 2. write the new parts over the old ones, one at a time (same keys, same
-//!    bytes for the same records), last part first. New records can only
-//!    push a record into a later part, never an earlier one (parts are
-//!    filled in time order), so when part k is overwritten every record of
-//!    the old part k is already in the new parts k and above, written
-//!    before it: a crash between two writes loses nothing. The parts wait
-//!    in a spool file in `/tmp` until the last one is known;
-//! 3. read every part back and check its SHA-256 and, through the component,
-//!    its record count;
-//! 4. only then delete parts left over from a larger earlier run, and, when
-//!    cleanup is on, the raw files that went into the log. Files that failed
-//!    to read are never deleted.
+//! Nothing is overwritten, and nothing is deleted before a commit that
+//! holds it (see `manifest` for the layout):
+//! 1. read the partition's manifest and the parts it names, then the raw
+//!    files of this step; the host frames and hashes every record itself
+//!    (`crate::ledger`) while the component consolidates them;
+//! 2. the component's parts are spooled to `/tmp` and checked: counts that
+//!    add up, and, by the host's own ledger, every input record in them
+//!    and none from nowhere;
+//! 3. write the parts under a new generation folder of this job's own, and
+//!    read each back (SHA-256, and the records the host frames in it);
+//! 4. commit: write the manifest naming them, conditional on the ETag of
+//!    the manifest read in step 1. A job that lost the race (another job
+//!    committed first) deletes its own parts and nothing else;
+//! 5. only then delete what the commit made garbage (older generations)
+//!    and, when cleanup is on, the raw files the host accounted for record
+//!    by record. Files that failed to read, or that the host could not
+//!    frame itself, are never deleted.
+//!
+//! A crash anywhere leaves either the old commit or the new one, each
+//! whole, and every raw file not yet in a commit; rerunning is safe.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Services;
 use super::layout::Partition;
+use super::manifest::{self, Absorbed, Commit, Current, Manifest, PartEntry};
 use super::plan::Job;
 use crate::bindings::InputStatus;
-use crate::consolidate::Consolidating;
+use crate::consolidate::{Consolidating, Finished};
+use crate::ledger;
 use crate::runtime::Analyzer;
 use crate::storage::{self, ObjectInfo};
 
 #[derive(Debug, Serialize)]
 pub struct Problem {
     pub input: String,
+    /// `failed`, `skipped` (both left in place, unconsolidated) or `kept`
+    /// (consolidated, but not deleted).
     pub status: &'static str,
     pub reason: String,
+}
+
+impl Problem {
+    fn new(input: String, status: &'static str, reason: String) -> Problem {
+        Problem {
+            input,
+            status,
+            reason,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
 pub struct JobReport {
     pub partition: Partition,
+    /// The generation committed (unchanged when there was nothing to do).
+    pub generation: u64,
     pub raw_files: usize,
     pub existing_parts: usize,
     pub records_in: u64,
     pub duplicates: u64,
     pub records_out: u64,
+    /// Records kept although they share `eventID` and `eventTime` with
+    /// another record of other bytes (rewritten or forged), and the first
+    /// few of those events as the component named them.
+    pub conflicts: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicting: Vec<String>,
     pub parts: Vec<String>,
     pub raw_files_deleted: usize,
     pub problems: Vec<Problem>,
@@ -59,10 +84,26 @@ pub struct JobReport {
     pub next: Option<Job>,
 }
 
-fn is_part(key: &str) -> bool {
-    key.rsplit('/')
-        .next()
-        .is_some_and(|name| name.starts_with("part-") && name.ends_with(".json.gz"))
+impl JobReport {
+    fn unchanged(partition: &Partition, current: &Current, next: Option<Job>) -> JobReport {
+        let parts = current.part_keys();
+        let records = current.manifest.as_ref().map_or(0, |m| m.records);
+        JobReport {
+            partition: partition.clone(),
+            generation: current.generation(),
+            raw_files: 0,
+            existing_parts: parts.len(),
+            records_in: records,
+            duplicates: 0,
+            records_out: records,
+            conflicts: 0,
+            conflicting: Vec::new(),
+            parts,
+            raw_files_deleted: 0,
+            problems: Vec::new(),
+            next,
+        }
+    }
 }
 
 /// The raw files of one step: in key order (within a partition CloudTrail's
@@ -96,26 +137,33 @@ pub async fn run(
     let partition = &job.partition;
     let listed = storage::list(s3, bucket, &partition.raw_prefix(&c.log_prefix)).await?;
     let (raw, more) = step(listed, job.after.as_deref(), c.max_job_bytes);
-    let existing: Vec<String> =
-        storage::list(s3, bucket, &partition.prefix(&c.consolidated_prefix))
-            .await?
-            .into_iter()
-            .map(|o| o.key)
-            .filter(|k| is_part(k))
-            .collect();
+    let current = manifest::read(s3, bucket, partition, &c.consolidated_prefix).await?;
+    let existing = current.part_keys();
+    let next = more.then(|| Job {
+        partition: partition.clone(),
+        after: raw.last().map(|o| o.key.clone()),
+    });
+    if raw.is_empty() && current.legacy_parts.is_empty() {
+        // Nothing to absorb and nothing to migrate: the commit stands.
+        return Ok(JobReport::unchanged(partition, &current, next));
+    }
 
     let mut run = Consolidating::start(analyzer, config).await?;
     for key in &existing {
-        let reader = storage::open(s3, bucket, key).await?;
-        let outcome = run.add(&format!("s3://{bucket}/{key}"), reader).await?;
+        let name = format!("s3://{bucket}/{key}");
+        let reader = storage::open(s3, bucket, key).await.context(
+            "cannot read the committed log: if another job committed this partition first, \
+             this one stops here, nothing written or deleted",
+        )?;
+        let outcome = run.add(&name, reader).await?;
         if outcome.status != InputStatus::Analyzed {
             bail!(
-                "the consolidated log s3://{bucket}/{key} is unreadable ({}); refusing to overwrite it",
+                "the consolidated log {name} is unreadable ({}); refusing to replace it",
                 outcome.detail
             );
         }
     }
-    let mut consumed = Vec::new();
+    let mut read = Vec::new();
     let mut problems = Vec::new();
     for object in &raw {
         let name = format!("s3://{bucket}/{}", object.key);
@@ -124,77 +172,112 @@ pub async fn run(
             Err(e) => {
                 let reason = format!("{e:#}");
                 run.add_failure(&name, &reason).await?;
-                problems.push(Problem {
-                    input: name,
-                    status: "failed",
-                    reason,
-                });
+                problems.push(Problem::new(name, "failed", reason));
                 continue;
             }
         };
         match outcome.status {
-            InputStatus::Analyzed => consumed.push(object.key.clone()),
-            InputStatus::Skipped => problems.push(Problem {
-                input: name,
-                status: "skipped",
-                reason: outcome.detail,
-            }),
-            InputStatus::Failed => problems.push(Problem {
-                input: name,
-                status: "failed",
-                reason: outcome.detail,
-            }),
+            InputStatus::Analyzed => read.push((object.key.clone(), name, outcome.events)),
+            InputStatus::Skipped => problems.push(Problem::new(name, "skipped", outcome.detail)),
+            InputStatus::Failed => problems.push(Problem::new(name, "failed", outcome.detail)),
         }
     }
 
-    let (result, spool) = run.finish().await?;
+    let Finished {
+        result,
+        spool,
+        ledger,
+    } = run.finish().await?;
+    for key in &existing {
+        let name = format!("s3://{bucket}/{key}");
+        if !ledger.is_verified(&name) {
+            bail!(
+                "the host cannot account for the records of {name} itself; refusing to replace it"
+            );
+        }
+    }
+    for (name, why) in ledger.unverified() {
+        problems.push(Problem::new(
+            name.clone(),
+            "kept",
+            format!(
+                "consolidated, but kept: the host cannot account for its records itself ({why})"
+            ),
+        ));
+    }
 
-    // Last part first: see the module's comment.
-    let mut written = Vec::new();
-    for index in (0..spool.parts().len()).rev() {
+    let generation = current.generation() + 1;
+    let token = manifest::new_token()?;
+    let folder = manifest::generation_prefix(partition, &c.consolidated_prefix, generation, &token);
+    let mut parts = Vec::new();
+    for index in 0..spool.parts().len() {
         let part = &spool.parts()[index];
-        let key = partition.part_key(&c.consolidated_prefix, index + 1);
-        storage::put(s3, bucket, &key, spool.read(index)?, &part.media_type).await?;
-        written.push((key, part.sha256.clone(), part.records));
-        if c.fault.as_deref() == Some(&format!("exit-after-part:{}", written.len())) {
-            tracing::error!(
-                "CTA_FAULT=exit-after-part:{}: exiting as a crash would",
-                written.len()
-            );
-            std::process::exit(70);
-        }
+        let key = format!("{folder}part-{:05}.json.gz", index + 1);
+        let data = spool.read(index)?;
+        let bytes = data.len() as u64;
+        storage::put(s3, bucket, &key, data, &part.media_type).await?;
+        parts.push(PartEntry {
+            key,
+            sha256: hex::encode(&part.sha256),
+            bytes,
+            records: part.records,
+        });
     }
-    written.reverse();
-    if c.fault.as_deref() == Some("exit-after-write") {
-        tracing::error!("CTA_FAULT=exit-after-write: exiting as a crash would");
-        std::process::exit(70);
-    }
-    let mut verifier = analyzer.instantiate().await?;
-    let session = verifier.open_session(config).await?;
-    for (key, digest, records) in &written {
-        let (body, _) = storage::get_bytes(s3, bucket, key).await?;
-        if Sha256::digest(&body).as_slice() != digest.as_slice() {
+    for part in &parts {
+        let (body, _) = storage::get_bytes(s3, bucket, &part.key).await?;
+        let framed = ledger::frame_gzip(&body).map(|records| records.len() as u64);
+        if hex::encode(Sha256::digest(&body)) != part.sha256 || framed.ok() != Some(part.records) {
             bail!(
-                "s3://{bucket}/{key} reads back with another checksum than was written; nothing deleted"
-            );
-        }
-        let outcome = verifier.add_bytes(session, key, &body).await?;
-        if outcome.status != InputStatus::Analyzed || outcome.events != *records {
-            bail!(
-                "s3://{bucket}/{key} reads back with {} events ({}), {records} were written; nothing deleted",
-                outcome.events,
-                outcome.detail
+                "s3://{bucket}/{} reads back other than it was written; nothing committed or deleted",
+                part.key
             );
         }
     }
 
-    let new_keys: Vec<&String> = written.iter().map(|(k, _, _)| k).collect();
-    let stale: Vec<String> = existing
-        .iter()
-        .filter(|k| !new_keys.contains(k))
-        .cloned()
+    let mut absorbed = current
+        .manifest
+        .as_ref()
+        .map(|m| m.absorbed.clone())
+        .unwrap_or_default();
+    let mut consumed = Vec::new();
+    for (key, name, records) in read {
+        if ledger.is_verified(&name) {
+            absorbed.retain(|a| a.key != key);
+            absorbed.push(Absorbed {
+                key: key.clone(),
+                records,
+            });
+            consumed.push(key);
+        }
+    }
+    absorbed.sort_by(|a, b| a.key.cmp(&b.key));
+    let manifest = Manifest {
+        format: manifest::FORMAT.into(),
+        partition: partition.clone(),
+        generation,
+        records: result.records_out,
+        parts,
+        absorbed,
+    };
+    match manifest::commit(s3, bucket, &c.consolidated_prefix, &current, &manifest).await? {
+        Commit::Committed => {}
+        Commit::Lost => {
+            let own: Vec<String> = manifest.parts.iter().map(|p| p.key.clone()).collect();
+            storage::delete(s3, bucket, &own).await?;
+            bail!(
+                "another job committed {} first; this job's generation {generation} was discarded                  and nothing else deleted (the next run absorbs what is left)",
+                manifest::manifest_key(partition, &c.consolidated_prefix)
+            );
+        }
+    }
+
+    let prefix = partition.prefix(&c.consolidated_prefix);
+    let listed: Vec<String> = storage::list(s3, bucket, &prefix)
+        .await?
+        .into_iter()
+        .map(|o| o.key)
         .collect();
-    storage::delete(s3, bucket, &stale).await?;
+    storage::delete(s3, bucket, &manifest::garbage(&prefix, &listed, &manifest)).await?;
     let raw_files_deleted = if c.cleanup {
         storage::delete(s3, bucket, &consumed).await?;
         consumed.len()
@@ -203,18 +286,22 @@ pub async fn run(
     };
     Ok(JobReport {
         partition: partition.clone(),
+        generation,
         raw_files: raw.len(),
         existing_parts: existing.len(),
         records_in: result.records_in,
         duplicates: result.duplicates,
         records_out: result.records_out,
-        parts: written.into_iter().map(|(k, _, _)| k).collect(),
+        conflicts: result.conflicts,
+        conflicting: result
+            .conflicting
+            .iter()
+            .map(|c| crate::runtime::untrusted::one_line(c))
+            .collect(),
+        parts: manifest.parts.into_iter().map(|p| p.key).collect(),
         raw_files_deleted,
         problems,
-        next: more.then(|| Job {
-            partition: partition.clone(),
-            after: raw.last().map(|o| o.key.clone()),
-        }),
+        next,
     })
 }
 
@@ -228,6 +315,7 @@ mod tests {
             .map(|(key, size)| ObjectInfo {
                 key: key.to_string(),
                 size: *size,
+                etag: String::new(),
             })
             .collect()
     }

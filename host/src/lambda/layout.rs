@@ -4,9 +4,10 @@
 //!
 //! ```text
 //! raw (CloudTrail): {log_prefix}AWSLogs/[o-org/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/FILE
-//! consolidated:     {consolidated_prefix}[o-org/]ACCOUNT/REGION/YYYY/MM/DD/part-00001.json.gz
-//! report per part:  {output_prefix}[o-org/]ACCOUNT/REGION/YYYY/MM/DD/part-00001/insights.json …
-//! day states:       {output_prefix}daily/YYYY/MM/DD/states/[o-org_]ACCOUNT_REGION_part-00001.json
+//! consolidated:     {consolidated_prefix}[o-org/]ACCOUNT/REGION/YYYY/MM/DD/manifest.json (the commit)
+//!                   {consolidated_prefix}[o-org/]ACCOUNT/REGION/YYYY/MM/DD/gNNNNNN-TOKEN/part-00001.json.gz
+//! partition report: {output_prefix}[o-org/]ACCOUNT/REGION/YYYY/MM/DD/insights.json …
+//! day states:       {output_prefix}daily/YYYY/MM/DD/states/[o-org_]ACCOUNT_REGION.gNNNNNN.json
 //! day report:       {output_prefix}daily/YYYY/MM/DD/insights.json …
 //! ```
 
@@ -130,13 +131,6 @@ impl Partition {
         )
     }
 
-    pub fn part_key(&self, consolidated_prefix: &str, number: usize) -> String {
-        format!(
-            "{}part-{number:05}.json.gz",
-            self.prefix(consolidated_prefix)
-        )
-    }
-
     /// Reads a raw CloudTrail key; `None` for anything else (digests included).
     pub fn from_raw_key(log_prefix: &str, key: &str) -> Option<Partition> {
         let rest = key.strip_prefix(log_prefix)?.strip_prefix("AWSLogs/")?;
@@ -157,39 +151,35 @@ impl Partition {
         })
     }
 
-    /// Reads a consolidated part's key into its partition and part name.
-    pub fn from_consolidated_key(
-        consolidated_prefix: &str,
-        key: &str,
-    ) -> Option<(Partition, String)> {
+    /// Reads a partition's manifest key (`…/DD/manifest.json`); `None`
+    /// for anything else under the prefix (the parts themselves included).
+    pub fn from_manifest_key(consolidated_prefix: &str, key: &str) -> Option<Partition> {
         let rest = key.strip_prefix(consolidated_prefix)?;
         let parts: Vec<&str> = rest.split('/').collect();
         let (org, p) = match parts.first() {
             Some(first) if first.starts_with("o-") => (Some(first.to_string()), &parts[1..]),
             _ => (None, &parts[..]),
         };
-        // ACCOUNT / REGION / YYYY / MM / DD / part-NNNNN.json.gz
-        if p.len() != 6 {
+        // ACCOUNT / REGION / YYYY / MM / DD / manifest.json
+        if p.len() != 6 || p[5] != "manifest.json" {
             return None;
         }
-        let part = p[5].strip_suffix(".json.gz")?;
-        let partition = Partition {
+        Some(Partition {
             org,
             account: p[0].to_owned(),
             region: p[1].to_owned(),
             day: Day::from_path(p[2], p[3], p[4])?,
-        };
-        Some((partition, part.to_owned()))
+        })
     }
 
-    /// A flat name for this partition's part, unique within a day.
-    pub fn flat_name(&self, part: &str) -> String {
+    /// A flat name for this partition, unique within a day.
+    pub fn flat_name(&self) -> String {
         let org = self
             .org
             .as_ref()
             .map(|o| format!("{o}_"))
             .unwrap_or_default();
-        format!("{org}{}_{}_{part}", self.account, self.region)
+        format!("{org}{}_{}", self.account, self.region)
     }
 }
 
@@ -234,15 +224,20 @@ mod tests {
         let org = "logs/AWSLogs/o-abc123/111122223333/CloudTrail/us-east-1/2026/11/02/f.json.gz";
         let p = Partition::from_raw_key("logs/", org).unwrap();
         assert_eq!(p.org.as_deref(), Some("o-abc123"));
+        let manifest = "consolidated/o-abc123/111122223333/us-east-1/2026/11/02/manifest.json";
         assert_eq!(
-            p.part_key("consolidated/", 1),
-            "consolidated/o-abc123/111122223333/us-east-1/2026/11/02/part-00001.json.gz"
+            format!("{}manifest.json", p.prefix("consolidated/")),
+            manifest
         );
         let digest = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/01/d.json.gz";
         assert!(Partition::from_raw_key("", digest).is_none());
-        let (back, part) =
-            Partition::from_consolidated_key("consolidated/", &p.part_key("consolidated/", 3))
-                .unwrap();
-        assert_eq!((back, part.as_str()), (p, "part-00003"));
+        assert_eq!(
+            Partition::from_manifest_key("consolidated/", manifest),
+            Some(p.clone())
+        );
+        let part =
+            "consolidated/o-abc123/111122223333/us-east-1/2026/11/02/g000001-ab/part-00001.json.gz";
+        assert_eq!(Partition::from_manifest_key("consolidated/", part), None);
+        assert_eq!(p.flat_name(), "o-abc123_111122223333_us-east-1");
     }
 }

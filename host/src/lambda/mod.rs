@@ -18,6 +18,7 @@ pub mod config;
 mod consolidate_job;
 pub mod events;
 pub mod layout;
+pub mod manifest;
 mod metrics;
 mod plan;
 
@@ -67,6 +68,16 @@ impl Services {
                 exit_after_claim: config.fault.as_deref() == Some(config::FAULT_EXIT_AFTER_CLAIM),
             },
         };
+        if let Some(n) = config
+            .fault
+            .as_deref()
+            .and_then(|f| f.strip_prefix(config::FAULT_EXIT_AFTER_S3_WRITE))
+        {
+            storage::exit_after_writes(
+                n.parse()
+                    .context("CTA_FAULT=exit-after-s3-write:N needs a number")?,
+            );
+        }
         let engine = runtime::new_engine()?;
         let component = ComponentSlot::new(
             engine,
@@ -228,6 +239,13 @@ async fn consolidate(
         .filter(|p| p.status == "failed")
         .count();
     metrics::emit(metrics::RAW_FILES_UNREADABLE, unreadable as u64);
+    if report.conflicts > 0 {
+        tracing::warn!(
+            conflicts = report.conflicts,
+            events = %report.conflicting.join(", "),
+            "records share an eventID and eventTime with another record but differ in bytes (rewritten or forged?); every copy is kept"
+        );
+    }
     tracing::info!(
         account = %report.partition.account,
         region = %report.partition.region,

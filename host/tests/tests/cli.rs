@@ -241,7 +241,7 @@ fn component_info_and_export() {
     assert!(result.status.success(), "{}", text(&result.stderr));
     let stdout = text(&result.stdout);
     assert!(
-        stdout.contains("cloudtrail-analyzer-rules") && stdout.contains("contract: 0.2.0"),
+        stdout.contains("cloudtrail-analyzer-rules") && stdout.contains("contract: 0.3.0"),
         "{stdout}"
     );
     let dir = tempfile::tempdir().unwrap();

@@ -62,7 +62,7 @@ fn incompatible_and_broken_components_are_refused() {
     assert_eq!(result.status.code(), Some(2));
     let stderr = text(&result.stderr);
     assert!(
-        stderr.contains("is not a cloudtrail-analyzer component for contract 0.2.0"),
+        stderr.contains("is not a cloudtrail-analyzer component for contract 0.3.0"),
         "{stderr}"
     );
 

@@ -83,15 +83,55 @@ impl Pipeline {
         keys
     }
 
+    /// The parts every committed manifest names: the consolidated logs.
+    async fn committed_parts(&self) -> Vec<String> {
+        let mut parts = Vec::new();
+        for key in self.keys(&self.logs, "consolidated/").await {
+            if key.ends_with("/manifest.json") {
+                let manifest = util::json(&util::get(&self.client, &self.logs, &key).await);
+                for part in manifest["parts"].as_array().unwrap() {
+                    parts.push(part["key"].as_str().unwrap().to_owned());
+                }
+            }
+        }
+        parts
+    }
+
+    /// One run of the consolidate function over 2026-11-01; its answer.
+    async fn consolidate_first_day(&self) -> Value {
+        let api = RuntimeApi::start().await;
+        let _f = Function::start(&api, &self.env("consolidate", &[]), self.dir.path());
+        api.invoke(json!({"from": "2026-11-01", "to": "2026-11-01"}))
+            .await
+            .expect("the consolidation succeeds")
+    }
+
+    /// Every partition's manifest key.
+    async fn manifests(&self) -> Vec<String> {
+        let mut keys = self.keys(&self.logs, "consolidated/").await;
+        keys.retain(|k| k.ends_with("/manifest.json"));
+        keys
+    }
+
+    /// Objects under `consolidated/` that are neither a manifest nor a
+    /// part one names: what a crash or a lost race left for cleanup.
+    async fn leftovers(&self) -> Vec<String> {
+        let committed = self.committed_parts().await;
+        self.keys(&self.logs, "consolidated/")
+            .await
+            .into_iter()
+            .filter(|k| !k.ends_with("/manifest.json") && !committed.contains(k))
+            .collect()
+    }
+
     /// Every record in the consolidated logs, by event id → count.
     async fn consolidated_ids(&self) -> BTreeMap<String, u32> {
-        self.ids_in(self.keys(&self.logs, "consolidated/").await)
-            .await
+        self.ids_in(self.committed_parts().await).await
     }
 
     /// Every record in the consolidated logs and the raw files.
     async fn ids_anywhere(&self) -> BTreeMap<String, u32> {
-        let mut keys = self.keys(&self.logs, "consolidated/").await;
+        let mut keys = self.committed_parts().await;
         keys.extend(self.raw_log_keys().await);
         self.ids_in(keys).await
     }
@@ -253,53 +293,21 @@ async fn a_day_larger_than_the_consolidator_buffer_spills_to_scratch_and_comes_o
         .await
         .expect("a rerun with larger parts succeeds");
     let parts = p.keys(&p.logs, &format!("consolidated/{folder}")).await;
-    assert_eq!(parts, [format!("consolidated/{folder}part-00001.json.gz")]);
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert!(
+        parts[0].starts_with(&format!("consolidated/{folder}g000002-"))
+            && parts[0].ends_with("/part-00001.json.gz")
+            && parts[1] == format!("consolidated/{folder}manifest.json"),
+        "one part in the second generation, and its manifest: {parts:?}"
+    );
+    assert!(p.leftovers().await.is_empty());
     let ids = p.consolidated_ids().await;
     assert_eq!(ids.len() as u64, p.expected_events + 1);
     assert!(ids.values().all(|&n| n == 1), "every event exactly once");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_crash_between_write_and_cleanup_loses_and_duplicates_nothing() {
-    let p = pipeline("crash", &small_spec()).await;
-    let api = RuntimeApi::start().await;
-    let mut crashing = Function::start(
-        &api,
-        &p.env("consolidate", &[("CTA_FAULT", "exit-after-write".into())]),
-        p.dir.path(),
-    );
-    let api_ref = &api;
-    // The function exits during the invocation, so its answer never comes.
-    let invocation =
-        tokio::time::timeout(Duration::from_secs(120), api_ref.invoke(manual_request()));
-    tokio::select! {
-        _ = invocation => panic!("the faulty function should have died before answering"),
-        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-    }
-    assert!(
-        crashing.wait_exit(Duration::from_secs(120)).is_some(),
-        "{}",
-        crashing.logs()
-    );
-    assert!(
-        !p.consolidated_ids().await.is_empty(),
-        "the crash came after a write"
-    );
-    assert!(!p.raw_log_keys().await.is_empty(), "and before any cleanup");
-
-    let api = RuntimeApi::start().await;
-    let _f = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
-    api.invoke(manual_request())
-        .await
-        .expect("the rerun succeeds");
-    let ids = p.consolidated_ids().await;
-    assert_eq!(ids.len() as u64, p.expected_events);
-    assert!(ids.values().all(|&n| n == 1));
-    assert!(p.raw_log_keys().await.is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_crash_between_any_two_part_writes_loses_nothing() {
+/// One partition, one day: small enough to crash after every S3 write.
+fn one_partition_spec() -> loggen::Spec {
     let mut spec = small_spec();
     spec.accounts.truncate(1);
     spec.regions.truncate(1);
@@ -307,76 +315,239 @@ async fn a_crash_between_any_two_part_writes_loses_nothing() {
     spec.files_per_partition_day = 8;
     spec.events_per_file = 40;
     spec.digest_files = false;
-    let p = pipeline("parts", &spec).await;
-    let rules = br#"{"consolidate":{"max_part_bytes":65536}}"#;
-    util::put(&p.client, &p.logs, "config/rules.json", rules.to_vec()).await;
+    spec
+}
+
+/// A raw file of `count` events from the start of the day (so every record
+/// after them moves toward a later part), padded to fill parts quickly.
+fn late_file(spec: &loggen::Spec, name: &str, count: usize) -> (String, Vec<u8>, Vec<String>) {
+    let ids: Vec<String> = (0..count).map(|i| format!("{name}-{i:03}")).collect();
+    let records: Vec<String> = ids
+        .iter()
+        .map(|id| format!(r#"{{"eventID":"{id}","eventTime":"2026-11-01T00:00:00Z","eventName":"GetObject","pad":"{}"}}"#, "x".repeat(400)))
+        .collect();
+    let body = format!("{{\"Records\":[{}]}}", records.join(","));
+    let key = format!(
+        "AWSLogs/{}/CloudTrail/{}/2026/11/01/{name}.json.gz",
+        spec.accounts[0], spec.regions[0]
+    );
+    (key, gzip(body.as_bytes()), ids)
+}
+
+/// Runs the consolidate function with `CTA_FAULT=exit-after-s3-write:N`
+/// for N = 1, 2, … until a run gets through without reaching its N-th
+/// write; after every crash, checks that each expected event is still in
+/// the committed log or in a raw file. Returns how many runs crashed.
+async fn crash_after_every_write(
+    p: &Pipeline,
+    env: &dyn Fn(Option<String>) -> Vec<(&'static str, String)>,
+    request: &Value,
+    expected: usize,
+) -> usize {
+    for n in 1..200 {
+        let api = RuntimeApi::start().await;
+        let mut f = Function::start(
+            &api,
+            &env(Some(format!("exit-after-s3-write:{n}"))),
+            p.dir.path(),
+        );
+        let answered = tokio::select! {
+            answer = api.invoke(request.clone()) => Some(answer),
+            _ = exited(&mut f) => None,
+        };
+        let ids = p.ids_anywhere().await;
+        assert_eq!(
+            ids.len(),
+            expected,
+            "after a crash at S3 write {n}, every event is in the committed log or a raw file: {}",
+            f.logs()
+        );
+        if let Some(answer) = answered {
+            answer.expect("the run that did not crash succeeds");
+            return n - 1;
+        }
+    }
+    panic!("the run never got through 200 writes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_after_any_s3_write_loses_nothing_as_parts_grow_and_shrink() {
+    let spec = one_partition_spec();
+    let p = pipeline("crash", &spec).await;
+    let config_uri = format!("s3://{}/config/rules.json", p.logs);
     let env = |fault: Option<String>| {
-        let mut extra = vec![(
-            "CTA_CONFIG_URI",
-            format!("s3://{}/config/rules.json", p.logs),
-        )];
+        let mut extra = vec![("CTA_CONFIG_URI", config_uri.clone())];
         if let Some(fault) = fault {
             extra.push(("CTA_FAULT", fault));
         }
         p.env("consolidate", &extra)
     };
     let request = json!({"from": "2026-11-01", "to": "2026-11-01"});
-    {
-        let api = RuntimeApi::start().await;
-        let _f = Function::start(&api, &env(None), p.dir.path());
-        api.invoke(request.clone())
-            .await
-            .expect("the first consolidation");
-    }
-    let old_parts = p.keys(&p.logs, "consolidated/").await.len();
-    assert!(old_parts >= 3, "{old_parts} parts");
-    assert!(p.raw_log_keys().await.is_empty());
+    let set_part_bytes = |bytes: u64| {
+        let rules = format!(r#"{{"consolidate":{{"max_part_bytes":{bytes}}}}}"#);
+        util::put(&p.client, &p.logs, "config/rules.json", rules.into_bytes())
+    };
 
-    // A late file of events from the start of the day: every record after
-    // them moves toward a later part, so each part is rewritten.
-    let late: Vec<String> = (0..120)
-        .map(|i| format!(r#"{{"eventID":"late-{i:03}","eventTime":"2026-11-01T00:00:00Z","eventName":"GetObject","pad":"{}"}}"#, "x".repeat(400)))
-        .collect();
-    let late = format!("{{\"Records\":[{}]}}", late.join(","));
-    let late_key = format!(
-        "AWSLogs/{}/CloudTrail/{}/2026/11/01/late.json.gz",
-        spec.accounts[0], spec.regions[0]
+    // Round 1: the first consolidation, in small parts.
+    set_part_bytes(65536).await;
+    let mut expected = p.expected_events as usize;
+    let crashes = crash_after_every_write(&p, &env, &request, expected).await;
+    assert!(
+        crashes >= 5,
+        "parts, the manifest and deletes: {crashes} writes"
     );
-    util::put(&p.client, &p.logs, &late_key, gzip(late.as_bytes())).await;
-    let expected = p.expected_events + 120;
 
-    // Crash after 1, 2, … part writes: at every point each event is still
-    // somewhere, in a part or in a raw file.
-    for k in 1..=old_parts {
-        let api = RuntimeApi::start().await;
-        let mut f = Function::start(
-            &api,
-            &env(Some(format!("exit-after-part:{k}"))),
-            p.dir.path(),
-        );
-        let invocation =
-            tokio::time::timeout(Duration::from_secs(120), api.invoke(request.clone()));
-        tokio::select! {
-            _ = invocation => {}
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-        }
-        f.wait_exit(Duration::from_secs(120));
-        let ids = p.ids_anywhere().await;
-        assert_eq!(
-            ids.len() as u64,
-            expected,
-            "after a crash at part {k}: {}",
-            f.logs()
-        );
-    }
+    // Round 2: late events before every other record, and smaller parts:
+    // every record moves to a later part than it had.
+    let (key, body, ids) = late_file(&spec, "late", 120);
+    util::put(&p.client, &p.logs, &key, body).await;
+    expected += ids.len();
+    set_part_bytes(32768).await;
+    crash_after_every_write(&p, &env, &request, expected).await;
 
+    // Round 3: larger parts (fewer of them), one more late file, and the
+    // first late file delivered again.
+    let (key, body, ids) = late_file(&spec, "later", 50);
+    util::put(&p.client, &p.logs, &key, body).await;
+    expected += ids.len();
+    let (key, body, _) = late_file(&spec, "late", 120);
+    util::put(
+        &p.client,
+        &p.logs,
+        &key.replace("late.json", "late-again.json"),
+        body,
+    )
+    .await;
+    set_part_bytes(1 << 20).await;
+    crash_after_every_write(&p, &env, &request, expected).await;
+
+    // A clean run: every event exactly once, nothing left behind.
     let api = RuntimeApi::start().await;
     let _f = Function::start(&api, &env(None), p.dir.path());
-    api.invoke(request).await.expect("the rerun succeeds");
+    api.invoke(request).await.expect("the clean rerun succeeds");
     let ids = p.consolidated_ids().await;
-    assert_eq!(ids.len() as u64, expected);
+    assert_eq!(ids.len(), expected);
     assert!(ids.values().all(|&n| n == 1), "every event exactly once");
     assert!(p.raw_log_keys().await.is_empty());
+    assert!(p.leftovers().await.is_empty(), "{:?}", p.leftovers().await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_concurrent_consolidations_of_one_partition_commit_once_and_lose_nothing() {
+    let spec = one_partition_spec();
+    let p = pipeline("race", &spec).await;
+    let request = json!({"from": "2026-11-01", "to": "2026-11-01"});
+    let mut expected = p.expected_events as usize;
+    for round in 0..3 {
+        // Two processes, one partition, started together; a late file
+        // lands while they run (the planner racing a delivery).
+        let (api_a, api_b) = (RuntimeApi::start().await, RuntimeApi::start().await);
+        let _a = Function::start(&api_a, &p.env("consolidate", &[]), p.dir.path());
+        let _b = Function::start(&api_b, &p.env("consolidate", &[]), p.dir.path());
+        let (key, body, ids) = late_file(&spec, &format!("race-{round}"), 30);
+        let late = util::put(&p.client, &p.logs, &key, body);
+        let (a, b, ()) = tokio::join!(
+            api_a.invoke(request.clone()),
+            api_b.invoke(request.clone()),
+            late
+        );
+        expected += ids.len();
+        let answers = [a, b];
+        let lost: Vec<String> = answers
+            .iter()
+            .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
+            .collect();
+        assert!(
+            lost.iter()
+                .all(|e| e.contains("committed") && e.contains("first")),
+            "a job fails only by losing the commit: {lost:?}"
+        );
+        assert!(lost.len() < 2, "one of them commits");
+        assert_eq!(p.ids_anywhere().await.len(), expected, "round {round}");
+    }
+    let api = RuntimeApi::start().await;
+    let _f = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
+    api.invoke(request).await.expect("a last run");
+    let ids = p.consolidated_ids().await;
+    assert_eq!(ids.len(), expected);
+    assert!(ids.values().all(|&n| n == 1));
+    assert!(p.raw_log_keys().await.is_empty());
+    assert!(p.leftovers().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parts_written_before_manifests_are_migrated_into_the_first_commit() {
+    let spec = one_partition_spec();
+    let p = pipeline("migrate", &spec).await;
+    // Today's layout, as an earlier version wrote it: parts right under
+    // the partition, no manifest, some raw files already absorbed.
+    let folder = format!(
+        "consolidated/{}/{}/2026/11/01/",
+        spec.accounts[0], spec.regions[0]
+    );
+    let (_, old_one, mut ids) = late_file(&spec, "old-a", 20);
+    let (_, old_two, more) = late_file(&spec, "old-b", 20);
+    ids.extend(more);
+    util::put(
+        &p.client,
+        &p.logs,
+        &format!("{folder}part-00001.json.gz"),
+        old_one,
+    )
+    .await;
+    util::put(
+        &p.client,
+        &p.logs,
+        &format!("{folder}part-00002.json.gz"),
+        old_two,
+    )
+    .await;
+    let result = p.consolidate_first_day().await;
+    assert_eq!(result["consolidated"][0]["existing_parts"], 2, "{result}");
+    let found = p.consolidated_ids().await;
+    assert_eq!(found.len(), p.expected_events as usize + ids.len());
+    assert!(ids.iter().all(|id| found.get(id) == Some(&1)));
+    let keys = p.keys(&p.logs, &folder).await;
+    assert!(
+        !keys.iter().any(|k| k.ends_with("/01/part-00001.json.gz")),
+        "the old parts are gone once committed: {keys:?}"
+    );
+    assert!(keys.contains(&format!("{folder}manifest.json")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_copy_with_a_genuine_id_and_time_is_kept_beside_it_and_reported() {
+    let spec = one_partition_spec();
+    let p = pipeline("forge", &spec).await;
+    let genuine = r#"{"Records":[{"eventID":"e-1","eventTime":"2026-11-01T12:00:00Z","eventName":"DeleteTrail","userIdentity":{"type":"IAMUser","userName":"mallory"}}]}"#.to_string();
+    let forged = genuine.replace("mallory", "alice");
+    let partition = format!(
+        "AWSLogs/{}/CloudTrail/{}/2026/11/01/",
+        spec.accounts[0], spec.regions[0]
+    );
+    util::put(
+        &p.client,
+        &p.logs,
+        &format!("{partition}genuine.json.gz"),
+        gzip(genuine.as_bytes()),
+    )
+    .await;
+    util::put(
+        &p.client,
+        &p.logs,
+        &format!("{partition}forged.json.gz"),
+        gzip(forged.as_bytes()),
+    )
+    .await;
+    let result = p.consolidate_first_day().await;
+    let job = &result["consolidated"][0];
+    assert_eq!(job["conflicts"], 1, "{result}");
+    assert_eq!(job["conflicting"][0], "e-1 2026-11-01T12:00:00Z");
+    assert_eq!(
+        p.consolidated_ids().await.get("e-1"),
+        Some(&2),
+        "both copies are kept"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -576,7 +747,7 @@ async fn analyzes_consolidated_logs_into_reports_and_a_day_report_even_when_rede
     api.invoke(manual_request()).await.unwrap();
     drop(consolidate);
 
-    let parts = p.keys(&p.logs, "consolidated/").await;
+    let parts = p.manifests().await;
     let api = RuntimeApi::start().await;
     let _analyze = Function::start(&api, &p.env("analyze", &[]), p.dir.path());
     let notification = |key: &str| json!({"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-11-02T00:00:00.000Z","eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","configurationId":"c","bucket":{"name":p.logs,"arn":format!("arn:aws:s3:::{}", p.logs)},"object":{"key":key.replace(' ', "+"),"size":1}}}]});
@@ -608,13 +779,46 @@ async fn analyzes_consolidated_logs_into_reports_and_a_day_report_even_when_rede
     );
     let one = parts[0]
         .trim_start_matches("consolidated/")
-        .trim_end_matches(".json.gz");
+        .trim_end_matches("manifest.json");
     assert!(
-        p.keys(&p.out, &format!("reports/{one}/insights.json"))
+        p.keys(&p.out, &format!("reports/{one}insights.json"))
             .await
             .len()
             == 1
     );
+
+    // A late file for one partition, consolidated into generation 2: the
+    // day counts it once, and that partition's older state is gone.
+    let segments: Vec<&str> = one.trim_end_matches('/').split('/').collect();
+    assert!(!segments[0].starts_with("o-"), "{one}");
+    let late_key = format!(
+        "AWSLogs/{}/CloudTrail/{}/{}/late.json.gz",
+        segments[0],
+        segments[1],
+        segments[2..].join("/")
+    );
+    let late = br#"{"Records":[{"eventID":"late-1","eventTime":"2026-11-01T23:59:59Z","eventName":"GetObject"}]}"#;
+    util::put(&p.client, &p.logs, &late_key, gzip(late)).await;
+    {
+        let api = RuntimeApi::start().await;
+        let _c = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
+        api.invoke(manual_request()).await.unwrap();
+    }
+    api.invoke(notification(&parts[0])).await.unwrap();
+    let mut day_events = 0;
+    let mut states = 0;
+    for day in ["2026/11/01", "2026/11/02"] {
+        let key = format!("reports/daily/{day}/insights.json");
+        day_events += util::json(&util::get(&p.client, &p.out, &key).await)["total_events"]
+            .as_u64()
+            .unwrap();
+        states += p
+            .keys(&p.out, &format!("reports/daily/{day}/states/"))
+            .await
+            .len();
+    }
+    assert_eq!(day_events, p.expected_events + 1, "{late_key}");
+    assert_eq!(states, parts.len(), "one state per partition");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -626,7 +830,7 @@ async fn a_broken_component_upload_keeps_the_last_good_one_running() {
     let consolidate = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
     api.invoke(manual_request()).await.unwrap();
     drop(consolidate);
-    let part = p.keys(&p.logs, "consolidated/").await.remove(0);
+    let part = p.manifests().await.remove(0);
     let uri = format!("s3://{}/components/analyzer.wasm", p.out);
     let api = RuntimeApi::start().await;
     let f = Function::start(
@@ -638,8 +842,8 @@ async fn a_broken_component_upload_keeps_the_last_good_one_running() {
     api.invoke(event.clone()).await.unwrap();
     let one = part
         .trim_start_matches("consolidated/")
-        .trim_end_matches(".json.gz");
-    let alt_report = format!("reports/{one}/alt.json");
+        .trim_end_matches("manifest.json");
+    let alt_report = format!("reports/{one}alt.json");
     assert_eq!(
         p.keys(&p.out, &alt_report).await.len(),
         1,
@@ -1122,8 +1326,8 @@ async fn a_component_that_cannot_be_fetched_at_cold_start_is_fetched_again_not_r
     let out = util::bucket(&client, "fetch-out").await;
     let alt = std::fs::read(util::test_component("test-alt-rules")).unwrap();
     util::put(&client, &out, "components/analyzer.wasm", alt).await;
-    let part = "consolidated/123456789012/us-east-1/2026/11/01/part-00001.json.gz";
-    util::put(&client, &logs, part, gzip(br#"{"Records":[]}"#)).await;
+    let part = "consolidated/123456789012/us-east-1/2026/11/01/manifest.json";
+    util::put_committed_log(&client, &logs, part, gzip(br#"{"Records":[]}"#), 0).await;
     let dir = tempfile::tempdir().unwrap();
 
     // HEAD of the component works, every GET of it fails (503 SlowDown, so
@@ -1160,7 +1364,7 @@ async fn a_component_that_cannot_be_fetched_at_cold_start_is_fetched_again_not_r
         f.logs()
     );
     assert!(proxy.injected() > 0);
-    let report_dir = "reports/123456789012/us-east-1/2026/11/01/part-00001/";
+    let report_dir = "reports/123456789012/us-east-1/2026/11/01/";
     let written = |client: aws_sdk_s3::Client, out: String| async move {
         let listed = client
             .list_objects_v2()
@@ -1203,7 +1407,7 @@ async fn pinned(hint: &str, component: Vec<u8>, pin: &str) -> Pinned {
     let logs = util::bucket(&client, &format!("{hint}-logs")).await;
     let out = util::bucket(&client, &format!("{hint}-out")).await;
     util::put(&client, &out, "components/analyzer.wasm", component).await;
-    util::put(&client, &logs, PINNED_PART, gzip(br#"{"Records":[]}"#)).await;
+    util::put_committed_log(&client, &logs, PINNED_PART, gzip(br#"{"Records":[]}"#), 0).await;
     let env = vec![
         ("CTA_FUNCTION", "analyze".to_owned()),
         ("CTA_LOG_BUCKET", logs.clone()),
@@ -1224,8 +1428,8 @@ async fn pinned(hint: &str, component: Vec<u8>, pin: &str) -> Pinned {
     }
 }
 
-const PINNED_PART: &str = "consolidated/123456789012/us-east-1/2026/11/01/part-00001.json.gz";
-const PINNED_REPORT: &str = "reports/123456789012/us-east-1/2026/11/01/part-00001/";
+const PINNED_PART: &str = "consolidated/123456789012/us-east-1/2026/11/01/manifest.json";
+const PINNED_REPORT: &str = "reports/123456789012/us-east-1/2026/11/01/";
 
 struct Pinned {
     client: aws_sdk_s3::Client,

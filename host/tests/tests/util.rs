@@ -183,6 +183,46 @@ pub async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec
         .unwrap();
 }
 
+/// Commits `body` as the whole consolidated log of the partition whose
+/// manifest key is `manifest_key`, as a consolidation would: one part in
+/// generation 1, then the manifest naming it.
+pub async fn put_committed_log(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    manifest_key: &str,
+    body: Vec<u8>,
+    records: u64,
+) {
+    use host::lambda::manifest::{FORMAT, Manifest, PartEntry};
+    use sha2::Digest;
+    let partition =
+        host::lambda::layout::Partition::from_manifest_key("consolidated/", manifest_key)
+            .expect("a manifest key under consolidated/");
+    let folder = manifest_key.trim_end_matches("manifest.json");
+    let key = format!("{folder}g000001-test/part-00001.json.gz");
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        partition,
+        generation: 1,
+        records,
+        parts: vec![PartEntry {
+            key: key.clone(),
+            sha256: hex::encode(sha2::Sha256::digest(&body)),
+            bytes: body.len() as u64,
+            records,
+        }],
+        absorbed: vec![],
+    };
+    put(client, bucket, &key, body).await;
+    put(
+        client,
+        bucket,
+        manifest_key,
+        serde_json::to_vec(&manifest).unwrap(),
+    )
+    .await;
+}
+
 pub async fn get(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
     let out = client
         .get_object()

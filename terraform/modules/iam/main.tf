@@ -97,9 +97,9 @@ data "aws_iam_policy_document" "consolidate" {
     }
   }
 
-  # A rerun with a larger consolidate.max_part_bytes writes fewer parts; the
-  # ones left over hold copies of records now in the new parts, and go once
-  # the new ones are verified (recoverable through bucket versioning).
+  # Parts of a superseded generation (or from before manifests): deleted
+  # only after the manifest naming their replacement is committed
+  # (recoverable through bucket versioning).
   statement {
     sid       = "DeleteStaleConsolidatedParts"
     effect    = "Allow"

@@ -539,13 +539,14 @@ resource "aws_s3_bucket_notification" "log" {
     }
   }
 
-  # Consolidated partitions: full report.
+  # Consolidated partitions: a full report on each commit. The manifest is
+  # the commit point; parts are written before it and may be discarded.
   lambda_function {
     id                  = "analyze-consolidated"
     lambda_function_arn = var.analyze_function_arn
     events              = ["s3:ObjectCreated:*"]
     filter_prefix       = var.consolidated_prefix
-    filter_suffix       = ".json.gz"
+    filter_suffix       = "/manifest.json"
   }
 
   # Raw CloudTrail files: real-time findings. Digest files under

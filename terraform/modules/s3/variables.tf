@@ -189,7 +189,7 @@ variable "consolidated_prefix" {
 ################################################################################
 
 variable "enable_analyze_notifications" {
-  description = "Send ObjectCreated notifications for consolidated and raw .json.gz objects in the log bucket to the analyze function."
+  description = "Send ObjectCreated notifications for consolidated manifests (commits) and raw .json.gz objects in the log bucket to the analyze function."
   type        = bool
   default     = true
 }

@@ -30,7 +30,7 @@ impl wit::Guest for Component {
         t::ComponentInfo {
             name: "alt-rules".into(),
             version: "9.9.9".into(),
-            contract: "0.2.0".into(),
+            contract: "0.3.0".into(),
             rules: vec![t::Rule {
                 id: "ALT.1".into(),
                 title: "bytes per input".into(),

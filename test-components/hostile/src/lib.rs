@@ -33,7 +33,7 @@ impl wit::Guest for Component {
         t::ComponentInfo {
             name: "hostile".into(),
             version: "0.0.1".into(),
-            contract: "0.2.0".into(),
+            contract: "0.3.0".into(),
             rules: Vec::new(),
         }
     }
@@ -293,6 +293,8 @@ impl wit::GuestConsolidator for Flood {
         Ok(t::Consolidation {
             records_in: 1,
             duplicates: 7,
+            conflicts: 0,
+            conflicting: Vec::new(),
             records_out: 1_000_000,
             first_event_time: String::new(),
             last_event_time: String::new(),

@@ -954,6 +954,16 @@ fn triggers_reach_the_right_function() {
             let prefix = attr(t.body(), "filter_prefix")
                 .map(|p| expand_locals(&text(p), &s3_locals))
                 .unwrap_or_default();
+            // The host reports on commits: parts are written before their
+            // manifest and may be discarded.
+            let suffix = attr(t.body(), "filter_suffix").map(text);
+            if prefix == "var.consolidated_prefix"
+                && suffix.as_deref().map(|s| s.trim_matches('"')) != Some("/manifest.json")
+            {
+                problems.push(format!(
+                    "{what}: the consolidated notification must filter on suffix \"/manifest.json\" (the commit), found {suffix:?}"
+                ));
+            }
             prefixes.push(prefix);
         }
         if !prefixes.iter().any(|p| p.contains(RAW_LOGS)) {
