@@ -189,7 +189,20 @@ pub async fn commit(
             .await?
         {
             Conditional::Written(_) => return Ok(Commit::Committed),
-            Conditional::Refused => return Ok(Commit::Lost),
+            Conditional::Refused => {
+                // A retried request whose first attempt did commit (its
+                // answer lost on the way) is refused by its own write:
+                // only the manifest now in place tells.
+                let now = storage::get_if_exists(s3, bucket, &key).await?;
+                let ours = now
+                    .and_then(|(bytes, _)| serde_json::from_slice::<Manifest>(&bytes).ok())
+                    .is_some_and(|now| now == *manifest);
+                return Ok(if ours {
+                    Commit::Committed
+                } else {
+                    Commit::Lost
+                });
+            }
             Conditional::Conflict => {
                 tracing::warn!(attempt, key, "409 on the manifest commit; retrying");
                 tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;

@@ -476,6 +476,122 @@ async fn two_concurrent_consolidations_of_one_partition_commit_once_and_lose_not
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn s3_faults_between_the_function_and_s3_lose_nothing_and_fail_clearly() {
+    use util::{Effect, Fault};
+    let spec = one_partition_spec();
+    let p = pipeline("faults", &spec).await;
+    let proxy = util::FaultProxy::start(&util::moto().endpoint);
+    let env = p.env(
+        "consolidate",
+        &[("AWS_ENDPOINT_URL", proxy.endpoint.clone())],
+    );
+    let request = json!({"from": "2026-11-01", "to": "2026-11-01"});
+    let expected = p.expected_events as usize;
+    let fault = |method, target: &str, times, status, code, effect| Fault {
+        method,
+        target: target.to_owned(),
+        times,
+        status,
+        code,
+        effect,
+    };
+    let run = |env: Vec<(&'static str, String)>| {
+        let request = request.clone();
+        let dir = p.dir.path().to_owned();
+        async move {
+            let api = RuntimeApi::start().await;
+            let f = Function::start(&api, &env, &dir);
+            let started = std::time::Instant::now();
+            let answer = api.invoke(request).await;
+            (answer, started.elapsed(), f.logs())
+        }
+    };
+
+    // Transient faults, each within the SDK's retries or a rerun's reach:
+    // throttled part writes, a reset and a lost answer on the
+    // commit, a failed, a truncated and a slow read of raw files.
+    proxy.fail(fault(
+        "PUT",
+        "/g000001-",
+        2,
+        503,
+        "SlowDown",
+        Effect::Answer,
+    ));
+    proxy.fail(fault("PUT", "/manifest.json", 1, 0, "", Effect::Reset));
+    proxy.fail(fault("PUT", "/manifest.json", 1, 0, "", Effect::LoseAnswer));
+    proxy.fail(fault(
+        "GET",
+        "/AWSLogs/",
+        1,
+        500,
+        "InternalError",
+        Effect::Answer,
+    ));
+    proxy.fail(fault("GET", "/AWSLogs/", 1, 0, "", Effect::Truncate));
+    proxy.fail(fault(
+        "GET",
+        "/AWSLogs/",
+        1,
+        0,
+        "",
+        Effect::Slow(Duration::from_secs(2)),
+    ));
+    let (answer, took, logs) = run(env.clone()).await;
+    assert_eq!(proxy.injected(), 7, "every fault was met");
+    assert!(
+        took < Duration::from_secs(120),
+        "retries are bounded: {took:?}"
+    );
+    assert_eq!(p.ids_anywhere().await.len(), expected, "{answer:?}\n{logs}");
+    if let Err(e) = &answer {
+        assert!(
+            e.to_string().contains("s3://"),
+            "errors name the object: {e}"
+        );
+    }
+
+    // A commit that keeps failing: the job fails naming the manifest, and
+    // deletes nothing.
+    let (key, body, late) = late_file(&spec, "late", 20);
+    util::put(&p.client, &p.logs, &key, body).await;
+    let expected = expected + late.len();
+    let raw_before = p.raw_log_keys().await;
+    proxy.clear();
+    proxy.fail(fault(
+        "PUT",
+        "/manifest.json",
+        1000,
+        500,
+        "InternalError",
+        Effect::Answer,
+    ));
+    let (answer, took, logs) = run(env.clone()).await;
+    assert!(
+        took < Duration::from_secs(120),
+        "retries are bounded: {took:?}"
+    );
+    let error = answer.expect_err("no commit, no success").to_string();
+    assert!(error.contains("manifest.json"), "{error}\n{logs}");
+    assert_eq!(
+        p.raw_log_keys().await,
+        raw_before,
+        "nothing deleted without a commit"
+    );
+    assert_eq!(p.ids_anywhere().await.len(), expected);
+
+    // Faults gone: one clean run leaves every event exactly once.
+    proxy.clear();
+    let (answer, _, logs) = run(env).await;
+    answer.unwrap_or_else(|e| panic!("{e}\n{logs}"));
+    let ids = p.consolidated_ids().await;
+    assert_eq!(ids.len(), expected);
+    assert!(ids.values().all(|&n| n == 1));
+    assert!(p.raw_log_keys().await.is_empty());
+    assert!(p.leftovers().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn parts_written_before_manifests_are_migrated_into_the_first_commit() {
     let spec = one_partition_spec();
     let p = pipeline("migrate", &spec).await;
@@ -1277,6 +1393,7 @@ async fn failed_publishes_release_their_claims_and_409_conflicts_are_retried() {
         times: 2,
         status: 409,
         code: "ConditionalRequestConflict",
+        effect: util::Effect::Answer,
     });
     let api = RuntimeApi::start().await;
     let f = Function::start(
@@ -1339,6 +1456,7 @@ async fn a_component_that_cannot_be_fetched_at_cold_start_is_fetched_again_not_r
         times: u32::MAX,
         status: 503,
         code: "SlowDown",
+        effect: util::Effect::Answer,
     });
     let api = RuntimeApi::start().await;
     let env = vec![

@@ -256,6 +256,24 @@ pub struct Fault {
     pub status: u16,
     /// The S3-style error code of the answer's XML body.
     pub code: &'static str,
+    pub effect: Effect,
+}
+
+/// What a matched request gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// The fault's status and error code.
+    Answer,
+    /// The connection is closed without an answer.
+    Reset,
+    /// Forwarded, but the answer's body is cut in half (the headers still
+    /// announce all of it).
+    Truncate,
+    /// Forwarded after a pause.
+    Slow(Duration),
+    /// Forwarded (the server acts on it), but the answer is lost: the
+    /// connection closes before any of it reaches the client.
+    LoseAnswer,
 }
 
 /// An HTTP proxy on 127.0.0.1 in front of another server (moto): it
@@ -408,7 +426,28 @@ fn proxy_one(
                 f.clone()
             })
     };
-    if let Some(fault) = fault {
+    let mut truncate = false;
+    let mut lose_answer = false;
+    match fault.as_ref().map(|f| f.effect) {
+        Some(Effect::LoseAnswer) => {
+            injected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            lose_answer = true;
+        }
+        Some(Effect::Reset) => {
+            injected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return client.shutdown(std::net::Shutdown::Both);
+        }
+        Some(Effect::Truncate) => {
+            injected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            truncate = true;
+        }
+        Some(Effect::Slow(pause)) => {
+            injected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::sleep(pause);
+        }
+        Some(Effect::Answer) | None => {}
+    }
+    if let Some(fault) = fault.filter(|f| f.effect == Effect::Answer) {
         injected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let xml = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>injected by the test proxy</Message><RequestId>fault-proxy</RequestId></Error>",
@@ -442,6 +481,9 @@ fn proxy_one(
     server.write_all(&body)?;
     let mut response = Vec::new();
     server.read_to_end(&mut response)?;
+    if lose_answer {
+        return client.shutdown(std::net::Shutdown::Both);
+    }
     // The same answer, but the client must not reuse this connection.
     let split = response
         .windows(4)
@@ -457,6 +499,12 @@ fn proxy_one(
     }
     out.push_str("Connection: close\r\n");
     client.write_all(out.as_bytes())?;
+    if truncate {
+        // Past the blank line, half the body, then the connection ends.
+        let body_start = rest.len().min(2);
+        client.write_all(&rest[..body_start + (rest.len() - body_start) / 2])?;
+        return client.shutdown(std::net::Shutdown::Both);
+    }
     client.write_all(rest)?;
     client.flush()
 }
