@@ -235,7 +235,7 @@ fn a_lying_consolidator_writes_nothing() {
     for (input, expected) in [
         (
             "junk-parts",
-            "part 1 (part-1.json.gz) is not a complete gzip stream",
+            "part 1 (part-1.json.gz) is not a complete gzip CloudTrail log",
         ),
         ("endless-parts", "more than 10000 parts"),
         ("flood-parts", "parts pass 1 MiB at part"),
