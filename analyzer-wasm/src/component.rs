@@ -40,12 +40,20 @@ fn outcome(r: InputRecord) -> t::InputOutcome {
     }
 }
 
-fn artifact(a: Artifact) -> t::Artifact {
-    t::Artifact {
-        name: a.name,
-        media_type: a.media_type,
-        data: a.data,
+fn artifact_info(a: &Artifact) -> t::ArtifactInfo {
+    t::ArtifactInfo {
+        name: a.name.clone(),
+        media_type: a.media_type.clone(),
+        bytes: a.data.len() as u64,
     }
+}
+
+/// Writes `data` whole to a host stream.
+fn write_to(mut out: wit::OutputStream, data: &[u8]) -> Result<(), t::Error> {
+    use std::io::Write;
+    out.write_all(data)
+        .and_then(|()| Write::flush(&mut out))
+        .map_err(|e| t::Error::Limit(format!("the host's output stream refused the bytes: {e}")))
 }
 
 impl wit::Guest for Component {
@@ -69,12 +77,16 @@ impl wit::Guest for Component {
     }
 }
 
-pub struct SessionResource(RefCell<Session>);
+/// The engine, and after `finish` the artifacts waiting to be written.
+pub struct SessionResource(RefCell<Session>, RefCell<Vec<Artifact>>);
 
 impl wit::GuestSession for SessionResource {
     fn open(config: String) -> Result<wit::Session, t::Error> {
         let session = Session::open(&config).map_err(t::Error::InvalidConfig)?;
-        Ok(wit::Session::new(SessionResource(RefCell::new(session))))
+        Ok(wit::Session::new(SessionResource(
+            RefCell::new(session),
+            RefCell::default(),
+        )))
     }
 
     fn add_bytes(&self, name: String, data: Vec<u8>) -> t::InputOutcome {
@@ -103,7 +115,7 @@ impl wit::GuestSession for SessionResource {
     fn finish(&self) -> t::Report {
         let report = self.0.borrow_mut().finish();
         let s = report.summary;
-        t::Report {
+        let wire = t::Report {
             summary: t::Summary {
                 inputs: s.inputs,
                 analyzed: s.analyzed,
@@ -112,7 +124,7 @@ impl wit::GuestSession for SessionResource {
                 events: s.events,
                 findings: s.findings,
             },
-            artifacts: report.artifacts.into_iter().map(artifact).collect(),
+            artifacts: report.artifacts.iter().map(artifact_info).collect(),
             problems: report.problems.into_iter().map(outcome).collect(),
             alerts: report
                 .alerts
@@ -123,7 +135,19 @@ impl wit::GuestSession for SessionResource {
                     body: a.body,
                 })
                 .collect(),
-        }
+        };
+        *self.1.borrow_mut() = report.artifacts;
+        wire
+    }
+
+    fn write_artifact(&self, name: String, out: wit::OutputStream) -> Result<(), t::Error> {
+        let mut waiting = self.1.borrow_mut();
+        let index = waiting.iter().position(|a| a.name == name).ok_or_else(|| {
+            t::Error::InvalidState(format!("no artifact {name:?} is waiting to be written"))
+        })?;
+        // Written once, then freed: the host holds it from here.
+        let artifact = waiting.swap_remove(index);
+        write_to(out, &artifact.data)
     }
 }
 
@@ -187,11 +211,14 @@ impl wit::GuestConsolidator for ConsolidatorResource {
         self.with(|c| c.merge(runs))?.map_err(t::Error::Limit)
     }
 
-    fn next_part(&self) -> Result<Option<t::ConsolidatedPart>, t::Error> {
-        let part = self.with(|c| c.next_part())?.map_err(t::Error::Limit)?;
-        Ok(part.map(|p| t::ConsolidatedPart {
-            artifact: artifact(p.artifact),
-            records: p.records,
+    fn next_part(&self, out: wit::OutputStream) -> Result<Option<t::ConsolidatedPart>, t::Error> {
+        let Some(part) = self.with(|c| c.next_part())?.map_err(t::Error::Limit)? else {
+            return Ok(None);
+        };
+        write_to(out, &part.artifact.data)?;
+        Ok(Some(t::ConsolidatedPart {
+            artifact: artifact_info(&part.artifact),
+            records: part.records,
         }))
     }
 

@@ -13,9 +13,34 @@ wasmtime::component::bindgen!({
 });
 
 pub use cloudtrail::analyzer::types::{
-    Alert, Artifact, ComponentInfo, ConsolidatedPart, Consolidation, Error as ContractError,
-    InputOutcome, InputStatus, Report, Rule, Summary,
+    Alert, ArtifactInfo, ComponentInfo, ConsolidatedPart as PartInfo, Consolidation,
+    Error as ContractError, InputOutcome, InputStatus, Report as ReportInfo, Rule, Summary,
 };
+
+/// An artifact as the host holds it: its bytes came whole through an
+/// output stream the host capped and counted (see `runtime::Instance`).
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub name: String,
+    pub media_type: String,
+    pub data: Vec<u8>,
+}
+
+/// A finished report, its artifacts received.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub summary: Summary,
+    pub artifacts: Vec<Artifact>,
+    pub problems: Vec<InputOutcome>,
+    pub alerts: Vec<Alert>,
+}
+
+/// One part of a consolidated log, received.
+#[derive(Debug, Clone)]
+pub struct ConsolidatedPart {
+    pub artifact: Artifact,
+    pub records: u64,
+}
 pub use exports::cloudtrail::analyzer::analyzer::Guest as AnalyzerExports;
 
 /// The contract version this host speaks (`package cloudtrail:analyzer@…`).

@@ -99,6 +99,16 @@ enum ComponentCommand {
     /// Write the embedded default component: the starting point for custom rules.
     #[command(after_help = examples(EXPORT_EXAMPLES, None))]
     Export { file: PathBuf },
+    /// Exercise a component in this process (compile, `info`, a tiny analysis and a tiny
+    /// consolidation) and exit 0 if it held. Every other command runs this in a child
+    /// process, bounded in time and memory, before it adopts a --component.
+    Probe {
+        /// A rules configuration (JSON) file, passed to the component.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
+    },
 }
 
 /// Examples at the end of `--help`: what each is for, then the command.
@@ -261,14 +271,45 @@ impl RuntimeArgs {
         Arc::new(LazyS3::new(self.endpoint_url.clone()))
     }
 
-    async fn load(&self, s3: &LazyS3) -> Result<Analyzer> {
-        let limits = Limits::new(self.memory_limit_mb, self.time_limit_secs)?
-            .with_scratch_mb(self.scratch_limit_mb)?;
-        let cache_dir = if self.no_cache {
+    /// The component to run: a --component is probed first, in a child
+    /// process (see `runtime::probe`), with `config`.
+    async fn load(&self, s3: &LazyS3, config: &str) -> Result<Analyzer> {
+        let (bytes, origin) = self.read(s3).await?;
+        if self.component.is_some() {
+            runtime::probe::probe(
+                &bytes,
+                &origin,
+                config,
+                self.limits()?,
+                self.cache().as_deref(),
+            )
+            .await?;
+        }
+        self.compile(&bytes, &origin).await
+    }
+
+    /// The component, loaded with no probe: what the probe itself runs.
+    async fn load_unprobed(&self, s3: &LazyS3) -> Result<Analyzer> {
+        let (bytes, origin) = self.read(s3).await?;
+        self.compile(&bytes, &origin).await
+    }
+
+    fn limits(&self) -> Result<Limits> {
+        Limits::new(self.memory_limit_mb, self.time_limit_secs)?
+            .with_scratch_mb(self.scratch_limit_mb)
+    }
+
+    fn cache(&self) -> Option<PathBuf> {
+        if self.no_cache {
             None
         } else {
             self.cache_dir.clone().or_else(runtime::default_cache_dir)
-        };
+        }
+    }
+
+    /// The component's bytes and where they came from, checked against the
+    /// pin before anything parses them.
+    async fn read(&self, s3: &LazyS3) -> Result<(Vec<u8>, String)> {
         let (bytes, origin) = match &self.component {
             None => (
                 runtime::DEFAULT_COMPONENT.to_vec(),
@@ -276,12 +317,22 @@ impl RuntimeArgs {
             ),
             Some(source) => (read_source(source, s3).await?, source.clone()),
         };
-        // Checked before anything parses or compiles the bytes.
         if let Some(PinArg(Some(pin))) = &self.component_sha256 {
             pin.check(&bytes, &origin)?;
         }
+        Ok((bytes, origin))
+    }
+
+    async fn compile(&self, bytes: &[u8], origin: &str) -> Result<Analyzer> {
         let engine = runtime::new_engine()?;
-        Analyzer::load(&engine, &bytes, &origin, cache_dir.as_deref(), limits).await
+        Analyzer::load(
+            &engine,
+            bytes,
+            origin,
+            self.cache().as_deref(),
+            self.limits()?,
+        )
+        .await
     }
 }
 
@@ -360,13 +411,9 @@ async fn run(cli: Cli) -> Result<u8> {
             runtime,
         } => {
             let s3 = runtime.s3();
-            let analyzer = runtime.load(&s3).await?;
             let destination = Destination::parse(&out)?;
-            let config = match config {
-                Some(source) => String::from_utf8(read_source(&source, &s3).await?)
-                    .with_context(|| format!("{source} is not UTF-8 text"))?,
-                None => String::new(),
-            };
+            let config = read_config(config.as_deref(), &s3).await?;
+            let analyzer = runtime.load(&s3, &config).await?;
             let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
             let tally = Arc::new(Tally::default());
             let progress = progress_bar(inputs.len() as u64, quiet, tally.clone());
@@ -419,11 +466,8 @@ async fn run(cli: Cli) -> Result<u8> {
             runtime,
         } => {
             let s3 = runtime.s3();
-            let analyzer = runtime.load(&s3).await?;
-            let config = match config {
-                Some(source) => String::from_utf8(read_source(&source, &s3).await?)?,
-                None => String::new(),
-            };
+            let config = read_config(config.as_deref(), &s3).await?;
+            let analyzer = runtime.load(&s3, &config).await?;
             let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
             let (result, written) =
                 consolidate::consolidate(&analyzer, &s3, &inputs, &unreadable, &config, &out)
@@ -460,7 +504,7 @@ async fn run(cli: Cli) -> Result<u8> {
             command: ComponentCommand::Info { runtime },
         } => {
             let s3 = runtime.s3();
-            let analyzer = runtime.load(&s3).await?;
+            let analyzer = runtime.load(&s3, "").await?;
             let info = analyzer.info();
             say(format_args!("name:     {}", info.name));
             say(format_args!("version:  {}", info.version));
@@ -484,6 +528,30 @@ async fn run(cli: Cli) -> Result<u8> {
             say(format_args!("{}", file.display()));
             Ok(EXIT_OK)
         }
+        Command::Component {
+            command: ComponentCommand::Probe { config, runtime },
+        } => {
+            let s3 = runtime.s3();
+            let config = match config {
+                Some(path) => tokio::fs::read_to_string(&path)
+                    .await
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+                None => String::new(),
+            };
+            let analyzer = runtime.load_unprobed(&s3).await?;
+            runtime::probe::exercise(&analyzer, &config).await?;
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// The rules configuration named by `--config` (a file or S3 object), or
+/// the defaults (empty).
+async fn read_config(source: Option<&str>, s3: &LazyS3) -> Result<String> {
+    match source {
+        Some(source) => String::from_utf8(read_source(source, s3).await?)
+            .with_context(|| format!("{source} is not UTF-8 text")),
+        None => Ok(String::new()),
     }
 }
 

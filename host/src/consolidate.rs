@@ -104,7 +104,12 @@ impl Consolidating {
         // cannot reasonably take twice the room.
         let bytes_in = self.bytes_in.load(Ordering::Relaxed);
         let mut spool = Spool::new(bytes_in.saturating_mul(2).max(1 << 20))?;
-        while let Some(part) = self.instance.next_part(h).await? {
+        while let Some(part) = self
+            .instance
+            .next_part(h)
+            .await
+            .context("the consolidation is refused; nothing written")?
+        {
             ensure!(
                 spool.parts().len() < MAX_PARTS,
                 "the component returned more than {MAX_PARTS} parts; nothing written"

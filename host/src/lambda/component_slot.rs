@@ -4,8 +4,9 @@
 //!
 //! Two kinds of failure, told apart:
 //! - the object was fetched and refused (its SHA-256 is not the one
-//!   `CTA_COMPONENT_SHA256` pins, it does not compile, or it breaks the
-//!   contract): its ETag is remembered, so it is not fetched again until a
+//!   `CTA_COMPONENT_SHA256` pins, it does not compile, it breaks the
+//!   contract, or it fails its probe: see `runtime::probe`, run in a child
+//!   process before a new upload is adopted): its ETag is remembered, so it is not fetched again until a
 //!   new upload, and the last good component keeps running (the embedded
 //!   default if there was none yet: an upload that can never work must not
 //!   stop the function);
@@ -88,10 +89,16 @@ impl ComponentSlot {
         })
     }
 
-    async fn load(&self, bytes: &[u8], origin: &str) -> Result<Analyzer> {
+    /// Loads `bytes`; an upload (`config` given) is probed first in a child
+    /// process, with the rules configuration it will run with.
+    async fn load(&self, bytes: &[u8], origin: &str, config: Option<&str>) -> Result<Analyzer> {
         // Checked before anything parses or compiles the bytes.
         if let Some(pin) = &self.pin {
             pin.check(bytes, origin)?;
+        }
+        if let Some(config) = config {
+            runtime::probe::probe(bytes, origin, config, self.limits, Some(&self.cache_dir))
+                .await?;
         }
         Analyzer::load(
             &self.engine,
@@ -114,13 +121,13 @@ impl ComponentSlot {
         )
     }
 
-    /// The component to use for this invocation.
-    pub async fn current(&self, s3: &Client) -> Result<Analyzer> {
+    /// The component to use for this invocation, which runs with `config`.
+    pub async fn current(&self, s3: &Client, config: &str) -> Result<Analyzer> {
         let mut loaded = self.loaded.lock().await;
         let Some(source) = &self.source else {
             if loaded.running.is_none() {
                 let analyzer = self
-                    .load(runtime::DEFAULT_COMPONENT, DEFAULT_ORIGIN)
+                    .load(runtime::DEFAULT_COMPONENT, DEFAULT_ORIGIN, None)
                     .await?;
                 loaded.running = Some((None, analyzer));
             }
@@ -173,7 +180,7 @@ impl ComponentSlot {
                 };
             }
         };
-        match self.load(&bytes, &origin).await {
+        match self.load(&bytes, &origin, Some(config)).await {
             Ok(analyzer) => {
                 tracing::info!(component = %origin, name = %analyzer.info().name, version = %analyzer.info().version, "loaded the component");
                 loaded.running = Some((etag, analyzer.clone()));
@@ -193,7 +200,7 @@ impl ComponentSlot {
                     None if self.default_allowed => {
                         tracing::error!(component = %origin, error = %reason, "refusing the component; running the embedded default");
                         let analyzer = self
-                            .load(runtime::DEFAULT_COMPONENT, DEFAULT_ORIGIN)
+                            .load(runtime::DEFAULT_COMPONENT, DEFAULT_ORIGIN, None)
                             .await?;
                         loaded.running = Some((None, analyzer.clone()));
                         Ok(analyzer)

@@ -152,8 +152,8 @@ async fn serve() -> Result<()> {
 /// Handles one event; the returned JSON is the invocation's result.
 pub async fn handle(services: &Services, event: Value) -> Result<Value> {
     let trigger = events::classify(&event)?;
-    let analyzer = services.component.current(&services.s3).await?;
     let config = services.rules_config().await?;
+    let analyzer = services.component.current(&services.s3, &config).await?;
     let role = services.config.role;
     match (role, trigger) {
         (Role::Consolidate, Trigger::Schedule) => {

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail, ensure};
 use tokio::io::AsyncRead;
 use wasmtime::component::{Linker, Resource, ResourceAny, ResourceTable};
 use wasmtime::{Engine, Store, Trap};
@@ -21,13 +21,15 @@ use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 
 use super::engine::load_component;
 use super::limits::{
-    Limits, MAX_COMPONENT_BYTES, MAX_COMPONENT_HANDLES, MemoryCap, STDERR_CAPTURE_BYTES,
+    Limits, MAX_ARTIFACTS, MAX_COMPONENT_BYTES, MAX_COMPONENT_HANDLES, MemoryCap,
+    STDERR_CAPTURE_BYTES,
 };
 use super::scratch::Scratch;
+use super::sink::Sink;
 use super::untrusted;
 use crate::bindings::{
-    AnalyzerHost, AnalyzerHostPre, CONTRACT, ComponentInfo, ConsolidatedPart, Consolidation,
-    ContractError, InputOutcome, Report, Rule,
+    AnalyzerHost, AnalyzerHostPre, Artifact, ArtifactInfo, CONTRACT, ComponentInfo,
+    ConsolidatedPart, Consolidation, ContractError, InputOutcome, Report, Rule,
 };
 
 pub struct StoreState {
@@ -196,8 +198,27 @@ pub struct Instance {
 pub struct Handle(ResourceAny);
 
 /// A domain error the component returned, as text safe to print.
+/// An error the component returned through the contract (a `result`), as
+/// opposed to a trap or a limit: an answer, not a failure of the sandbox.
+#[derive(Debug)]
+struct Refusal(String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
 fn contract_error(e: ContractError) -> anyhow::Error {
-    anyhow!(untrusted::one_line(&e.to_string()))
+    anyhow::Error::new(Refusal(untrusted::one_line(&e.to_string())))
+}
+
+/// Whether `e` is (or was caused by) an error the component returned
+/// through the contract rather than a trap, a limit or a host failure.
+pub fn is_refusal(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| cause.is::<Refusal>())
 }
 
 impl Instance {
@@ -350,15 +371,67 @@ impl Instance {
         .map_err(contract_error)
     }
 
+    /// The report, its artifacts received one by one through capped
+    /// streams: together at most the memory limit, in bytes.
     pub async fn finish(&mut self, h: Handle) -> Result<Report> {
-        let mut report = self
+        let info = self
             .call(async |store, b| {
                 let api = b.cloudtrail_analyzer_analyzer().session();
                 api.call_finish(store, h.0).await
             })
             .await?;
-        report.problems = report.problems.into_iter().map(printable_outcome).collect();
-        Ok(report)
+        ensure!(
+            info.artifacts.len() <= MAX_ARTIFACTS,
+            "the component's report lists {} artifacts, more than the {MAX_ARTIFACTS} a report may have",
+            info.artifacts.len()
+        );
+        let mut budget = self.limits.memory_bytes;
+        let mut artifacts = Vec::with_capacity(info.artifacts.len());
+        for artifact in info.artifacts {
+            let sink = Sink::new(budget);
+            let stream = self.output(&sink)?;
+            let name = artifact.name.as_str();
+            let written = self
+                .call(async |store, b| {
+                    let api = b.cloudtrail_analyzer_analyzer().session();
+                    api.call_write_artifact(store, h.0, name, stream).await
+                })
+                .await;
+            if let Err(e) = written.and_then(|r| r.map_err(contract_error)) {
+                return Err(self.overflowed(&sink, "artifacts").unwrap_or(e));
+            }
+            let data = received(&sink, &artifact)?;
+            budget -= data.len() as u64;
+            artifacts.push(Artifact {
+                name: artifact.name,
+                media_type: artifact.media_type,
+                data,
+            });
+        }
+        Ok(Report {
+            summary: info.summary,
+            artifacts,
+            problems: info.problems.into_iter().map(printable_outcome).collect(),
+            alerts: info.alerts,
+        })
+    }
+
+    fn output(&mut self, sink: &Sink) -> Result<Resource<DynOutputStream>> {
+        let writer: DynOutputStream = Box::new(sink.writer());
+        Ok(self.store.data_mut().table.push(writer)?)
+    }
+
+    /// The error to give when the component tried to write past `sink`'s
+    /// limit (its own error then only says the stream refused the bytes).
+    fn overflowed(&self, sink: &Sink, what: &str) -> Option<anyhow::Error> {
+        sink.overflowed().then(|| {
+            anyhow!(
+                "the component tried to hand the host more than {} MiB of {what} in one call, \
+                 its memory limit (--memory-limit-mb){}",
+                self.limits.memory_bytes >> 20,
+                self.stderr_tail()
+            )
+        })
     }
 
     /// Opens a consolidator that spills its sorted runs to `scratch`.
@@ -428,13 +501,37 @@ impl Instance {
         .map_err(contract_error)
     }
 
+    /// The next part, received through a stream capped at the memory limit.
     pub async fn next_part(&mut self, h: Handle) -> Result<Option<ConsolidatedPart>> {
-        self.call(async |store, b| {
-            let api = b.cloudtrail_analyzer_analyzer().consolidator();
-            api.call_next_part(store, h.0).await
-        })
-        .await?
-        .map_err(contract_error)
+        let sink = Sink::new(self.limits.memory_bytes);
+        let stream = self.output(&sink)?;
+        let described = self
+            .call(async |store, b| {
+                let api = b.cloudtrail_analyzer_analyzer().consolidator();
+                api.call_next_part(store, h.0, stream).await
+            })
+            .await
+            .and_then(|r| r.map_err(contract_error));
+        let info = match described {
+            Ok(Some(info)) => info,
+            Ok(None) => {
+                ensure!(
+                    sink.take().is_empty(),
+                    "the component wrote a part but said there was none"
+                );
+                return Ok(None);
+            }
+            Err(e) => return Err(self.overflowed(&sink, "a part").unwrap_or(e)),
+        };
+        let data = received(&sink, &info.artifact)?;
+        Ok(Some(ConsolidatedPart {
+            artifact: Artifact {
+                name: info.artifact.name,
+                media_type: info.artifact.media_type,
+                data,
+            },
+            records: info.records,
+        }))
     }
 
     pub async fn finish_consolidation(&mut self, h: Handle) -> Result<Consolidation> {
@@ -448,6 +545,19 @@ impl Instance {
         done.problems = done.problems.into_iter().map(printable_outcome).collect();
         Ok(done)
     }
+}
+
+/// What a component wrote into `sink` for `artifact`: as long as it said.
+fn received(sink: &Sink, artifact: &ArtifactInfo) -> Result<Vec<u8>> {
+    let data = sink.take();
+    ensure!(
+        data.len() as u64 == artifact.bytes,
+        "the component described {} as {} bytes but wrote {}",
+        untrusted::one_line(&artifact.name),
+        artifact.bytes,
+        data.len()
+    );
+    Ok(data)
 }
 
 fn printable_outcome(o: InputOutcome) -> InputOutcome {

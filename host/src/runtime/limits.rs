@@ -76,6 +76,9 @@ pub const MAX_TABLES: usize = 16;
 /// Parts one consolidation may return: a day in 10,000 parts of the default
 /// 256 MiB is 2.5 TiB of JSON.
 pub const MAX_PARTS: usize = 10_000;
+
+/// The most artifacts one report may have (ours has six).
+pub const MAX_ARTIFACTS: usize = 256;
 /// Runs one consolidation may spill and hand back for merging.
 pub const MAX_RUNS: usize = 10_000;
 /// Live resource handles (sessions, streams, runs) an instance may hold.

@@ -5,7 +5,9 @@ mod component;
 mod engine;
 pub mod limits;
 mod pin;
+pub mod probe;
 mod scratch;
+mod sink;
 pub mod untrusted;
 
 pub use cache::{cache_key, default_cache_dir};

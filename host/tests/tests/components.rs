@@ -163,6 +163,55 @@ fn an_amplifying_result_is_stopped_at_the_memory_limit() {
 }
 
 #[test]
+fn an_artifact_bomb_is_stopped_at_the_memory_limit_and_nothing_is_written() {
+    // A small artifact listed, then written without end into its stream:
+    // the host's stream takes the memory limit and no more.
+    let result = hostile("artifact-bomb", &["--memory-limit-mb", "64"]);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "more than 64 MiB of artifacts in one call, its memory limit (--memory-limit-mb)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_component_that_fails_its_probe_is_refused_before_it_reads_anything() {
+    for (config, expected) in [
+        ("crash-on-open", "the component failed"),
+        (
+            "hang-on-open",
+            "exceeded its time limit of 2 s (--time-limit-secs)",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let config_file = dir.path().join("rules.json");
+        fs::write(&config_file, format!(r#"{{"{config}":true}}"#)).unwrap();
+        let result = hostile(
+            "files",
+            &[
+                "--config",
+                config_file.to_str().unwrap(),
+                "--time-limit-secs",
+                "2",
+            ],
+        );
+        let stderr = text(&result.stderr);
+        assert_ne!(result.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("is refused: it failed its probe") && stderr.contains(expected),
+            "{config}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("read denied"),
+            "{config}: the component read nothing: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn an_allocation_bomb_is_stopped_by_the_memory_limit() {
     let result = hostile("alloc", &["--memory-limit-mb", "64"]);
     let stderr = text(&result.stderr);
@@ -226,7 +275,8 @@ fn hostile_aggregate(input: &str) -> (std::process::Output, tempfile::TempDir) {
         .arg("--out")
         .arg(dir.path().join("out/day.json.gz"))
         .arg("--component")
-        .arg(&hostile));
+        .arg(&hostile)
+        .args(["--memory-limit-mb", "64"]));
     (result, dir)
 }
 
@@ -238,10 +288,12 @@ fn a_lying_consolidator_writes_nothing() {
             "part 1 (part-1.json.gz) is not a complete gzip CloudTrail log",
         ),
         ("endless-parts", "more than 10000 parts"),
-        // 2,000 gzip members of an empty log in each part: valid gzip, but
-        // not one log, so the host's own framing refuses it first (the
-        // byte limit itself is tested in `host::spool`).
-        ("flood-parts", "data after the end of the log"),
+        // One part written without end: the host's stream takes the
+        // memory limit and no more.
+        (
+            "flood-parts",
+            "more than 64 MiB of a part in one call, its memory limit (--memory-limit-mb)",
+        ),
         (
             "lying-counts",
             "holds 0 records, the component says 1000000",

@@ -948,10 +948,17 @@ async fn a_broken_component_upload_keeps_the_last_good_one_running() {
     drop(consolidate);
     let part = p.manifests().await.remove(0);
     let uri = format!("s3://{}/components/analyzer.wasm", p.out);
+    // A configuration alt-rules ignores and the hostile component traps on.
+    let rules = br#"{"crash-on-open":true}"#.to_vec();
+    util::put(&p.client, &p.out, "config/rules.json", rules).await;
+    let config = format!("s3://{}/config/rules.json", p.out);
     let api = RuntimeApi::start().await;
     let f = Function::start(
         &api,
-        &p.env("analyze", &[("CTA_COMPONENT_URI", uri)]),
+        &p.env(
+            "analyze",
+            &[("CTA_COMPONENT_URI", uri), ("CTA_CONFIG_URI", config)],
+        ),
         p.dir.path(),
     );
     let event = json!({"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":p.logs},"object":{"key":part}}}]});
@@ -966,21 +973,14 @@ async fn a_broken_component_upload_keeps_the_last_good_one_running() {
         "the uploaded component ran"
     );
 
-    util::put(
-        &p.client,
-        &p.out,
-        "components/analyzer.wasm",
-        b"garbage".to_vec(),
-    )
-    .await;
-    p.client
-        .delete_object()
-        .bucket(&p.out)
-        .key(&alt_report)
-        .send()
-        .await
-        .unwrap();
-    api.invoke(event)
+    // An upload, and the report of the last run gone: the next run's
+    // report shows which component ran.
+    let upload = |component: Vec<u8>| async {
+        util::put(&p.client, &p.out, "components/analyzer.wasm", component).await;
+        util::delete(&p.client, &p.out, &alt_report).await;
+    };
+    upload(b"garbage".to_vec()).await;
+    api.invoke(event.clone())
         .await
         .expect("a broken upload does not break the function");
     assert_eq!(
@@ -993,6 +993,15 @@ async fn a_broken_component_upload_keeps_the_last_good_one_running() {
         "{}",
         f.logs()
     );
+
+    // A component that compiles and keeps the contract, but traps in its
+    // probe (a child process): never adopted, the last good one runs on.
+    upload(std::fs::read(util::test_component("test-hostile")).unwrap()).await;
+    api.invoke(event)
+        .await
+        .expect("a component that fails its probe does not break the function");
+    assert_eq!(p.keys(&p.out, &alt_report).await.len(), 1, "alt-rules ran");
+    assert!(f.logs().contains("failed its probe"), "{}", f.logs());
 }
 
 async fn queue_messages(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {

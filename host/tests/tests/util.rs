@@ -223,6 +223,16 @@ pub async fn put_committed_log(
     .await;
 }
 
+pub async fn delete(client: &aws_sdk_s3::Client, bucket: &str, key: &str) {
+    client
+        .delete_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+}
+
 pub async fn get(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
     let out = client
         .get_object()

@@ -101,14 +101,23 @@ impl wit::GuestSession for Session {
                 events: 0,
                 findings: 0,
             },
-            artifacts: vec![t::Artifact {
+            artifacts: vec![t::ArtifactInfo {
                 name: "alt.json".into(),
                 media_type: "application/json".into(),
-                data: self.report(),
+                bytes: self.report().len() as u64,
             }],
             problems: Vec::new(),
             alerts: Vec::new(),
         }
+    }
+    fn write_artifact(&self, name: String, mut out: wit::OutputStream) -> Result<(), t::Error> {
+        use std::io::Write;
+        if name != "alt.json" {
+            return Err(t::Error::InvalidState(format!("no artifact {name}")));
+        }
+        out.write_all(&self.report())
+            .and_then(|()| Write::flush(&mut out))
+            .map_err(|e| t::Error::Limit(e.to_string()))
     }
 }
 
@@ -131,7 +140,7 @@ impl wit::GuestConsolidator for Session {
     fn merge(&self, _runs: Vec<wit::InputStream>) -> Result<(), t::Error> {
         Ok(())
     }
-    fn next_part(&self) -> Result<Option<t::ConsolidatedPart>, t::Error> {
+    fn next_part(&self, _out: wit::OutputStream) -> Result<Option<t::ConsolidatedPart>, t::Error> {
         Ok(None)
     }
     fn finish(&self) -> Result<t::Consolidation, t::Error> {

@@ -6,7 +6,9 @@
 //! without end; `sleep` blocks in a host call (a `wasi:clocks` pollable) for
 //! an hour, where epoch interruption cannot reach it; `escape` writes
 //! terminal escape sequences into its outcome, `escape-trap` to stderr
-//! before it traps.
+//! before it traps; `artifact-bomb` lists a small artifact, then writes
+//! into its stream without end. A configuration that says `crash-on-open`
+//! or `hang-on-open` makes every `open` trap or loop: what a probe meets.
 #![cfg(target_arch = "wasm32")]
 
 wit_bindgen::generate!({
@@ -44,14 +46,40 @@ impl wit::Guest for Component {
 /// component, 2 GiB for the host to copy out.
 pub struct Session {
     amplify: std::cell::Cell<bool>,
+    bomb: std::cell::Cell<bool>,
 }
 
 impl Session {
     fn act(&self, name: String) -> t::InputOutcome {
-        if name.rsplit('/').next() == Some("amplify") {
-            self.amplify.set(true);
+        match name.rsplit('/').next() {
+            Some("amplify") => self.amplify.set(true),
+            Some("artifact-bomb") => self.bomb.set(true),
+            _ => {}
         }
         misbehave(name)
+    }
+}
+
+/// Traps or loops when the configuration asks for it.
+fn on_open(config: &str) {
+    if config.contains("crash-on-open") {
+        std::process::abort();
+    }
+    if config.contains("hang-on-open") {
+        let mut n = 0u64;
+        loop {
+            n = std::hint::black_box(n.wrapping_add(1));
+        }
+    }
+}
+
+/// Writes 1 MiB chunks into `out` until the host refuses one.
+fn flood(mut out: wit::OutputStream) -> Result<(), t::Error> {
+    use std::io::Write;
+    let chunk = vec![b' '; 1 << 20];
+    loop {
+        out.write_all(&chunk)
+            .map_err(|e| t::Error::Limit(format!("hostile: the stream refused: {e}")))?;
     }
 }
 
@@ -135,9 +163,11 @@ fn failed(name: String, detail: String) -> t::InputOutcome {
 }
 
 impl wit::GuestSession for Session {
-    fn open(_config: String) -> Result<wit::Session, t::Error> {
+    fn open(config: String) -> Result<wit::Session, t::Error> {
+        on_open(&config);
         Ok(wit::Session::new(Session {
             amplify: Default::default(),
+            bomb: Default::default(),
         }))
     }
     fn add_bytes(&self, name: String, _data: Vec<u8>) -> t::InputOutcome {
@@ -163,7 +193,15 @@ impl wit::GuestSession for Session {
                 events: 0,
                 findings: 0,
             },
-            artifacts: Vec::new(),
+            artifacts: if self.bomb.get() {
+                vec![t::ArtifactInfo {
+                    name: "bomb.json".into(),
+                    media_type: "application/json".into(),
+                    bytes: 2,
+                }]
+            } else {
+                Vec::new()
+            },
             problems: if self.amplify.get() {
                 amplified_problems()
             } else {
@@ -172,13 +210,16 @@ impl wit::GuestSession for Session {
             alerts: Vec::new(),
         }
     }
+    fn write_artifact(&self, _name: String, out: wit::OutputStream) -> Result<(), t::Error> {
+        flood(out)
+    }
 }
 
 /// A consolidator that floods the scratch stream the host lends it
 /// (`scratch-flood`; `finish` then fails with what the flood met, so the
 /// host's error shows it), or lies about its output: `junk-parts` returns
 /// 20,000 parts that are not gzip, `endless-parts` whole gzip parts without
-/// end, `flood-parts` large ones, and `lying-counts` counts that contradict
+/// end, `flood-parts` one that never ends, and `lying-counts` counts that contradict
 /// each other and its one part.
 pub struct Flood {
     scratch: std::cell::RefCell<wasip2::io::streams::OutputStream>,
@@ -202,15 +243,26 @@ const EMPTY_LOG_GZ: [u8; 34] = [
     0x00, 0x00,
 ];
 
-fn part(number: u64, data: Vec<u8>, records: u64) -> t::ConsolidatedPart {
-    t::ConsolidatedPart {
-        artifact: t::Artifact {
+/// Writes `data` as part `number` to `out`.
+fn part(
+    out: wit::OutputStream,
+    number: u64,
+    data: Vec<u8>,
+    records: u64,
+) -> Result<t::ConsolidatedPart, t::Error> {
+    use std::io::Write;
+    let mut out = out;
+    out.write_all(&data)
+        .and_then(|()| Write::flush(&mut out))
+        .map_err(|e| t::Error::Limit(e.to_string()))?;
+    Ok(t::ConsolidatedPart {
+        artifact: t::ArtifactInfo {
             name: format!("part-{number}.json.gz"),
             media_type: "application/gzip".into(),
-            data,
+            bytes: data.len() as u64,
         },
         records,
-    }
+    })
 }
 
 impl Flood {
@@ -250,7 +302,8 @@ impl Flood {
 }
 
 impl wit::GuestConsolidator for Flood {
-    fn open(_config: String, scratch: wit::OutputStream) -> Result<wit::Consolidator, t::Error> {
+    fn open(config: String, scratch: wit::OutputStream) -> Result<wit::Consolidator, t::Error> {
+        on_open(&config);
         Ok(wit::Consolidator::new(Flood {
             scratch: std::cell::RefCell::new(scratch),
             met: Default::default(),
@@ -271,20 +324,22 @@ impl wit::GuestConsolidator for Flood {
     fn merge(&self, _runs: Vec<wit::InputStream>) -> Result<(), t::Error> {
         Ok(())
     }
-    fn next_part(&self) -> Result<Option<t::ConsolidatedPart>, t::Error> {
+    fn next_part(&self, out: wit::OutputStream) -> Result<Option<t::ConsolidatedPart>, t::Error> {
         let number = self.parts.get() + 1;
-        let next = match self.lie.get() {
-            None => None,
-            Some(Lie::JunkParts) => (number <= 20_000).then(|| part(number, b"junk".to_vec(), 0)),
-            Some(Lie::EndlessParts) => Some(part(number, EMPTY_LOG_GZ.to_vec(), 0)),
-            // 2,000 gzip members of an empty log: 68 KB, still valid gzip.
-            Some(Lie::FloodParts) => Some(part(number, EMPTY_LOG_GZ.repeat(2000), 0)),
-            Some(Lie::Counts) => {
-                (number == 1).then(|| part(number, EMPTY_LOG_GZ.to_vec(), 1_000_000))
-            }
-        };
         self.parts.set(number);
-        Ok(next)
+        match self.lie.get() {
+            None => Ok(None),
+            Some(Lie::JunkParts) if number <= 20_000 => {
+                part(out, number, b"junk".to_vec(), 0).map(Some)
+            }
+            Some(Lie::JunkParts) => Ok(None),
+            Some(Lie::EndlessParts) => part(out, number, EMPTY_LOG_GZ.to_vec(), 0).map(Some),
+            Some(Lie::FloodParts) => flood(out).map(|()| None),
+            Some(Lie::Counts) if number == 1 => {
+                part(out, number, EMPTY_LOG_GZ.to_vec(), 1_000_000).map(Some)
+            }
+            Some(Lie::Counts) => Ok(None),
+        }
     }
     fn finish(&self) -> Result<t::Consolidation, t::Error> {
         if self.lie.get().is_none() {
