@@ -96,8 +96,23 @@ impl Consolidating {
 
     /// Merges what was read and spools every part, checked: the result is
     /// only returned when the parts and the counts add up.
+    ///
+    /// The writing (merge, every part, the counts) is the one loop the
+    /// component drives, so it gets one time budget in total, the per-call
+    /// limit (`--time-limit-secs`), however many parts come.
     pub async fn finish(mut self) -> Result<Finished> {
         let h = self.handle;
+        let budget = self.instance.limits().time;
+        let started = std::time::Instant::now();
+        let over_budget = |started: std::time::Instant| {
+            (started.elapsed() > budget).then(|| {
+                anyhow::anyhow!(
+                    "the component's consolidation took more than {} s to write its output, \
+                     its time limit (--time-limit-secs) for all parts together; nothing written",
+                    budget.as_secs()
+                )
+            })
+        };
         let runs = self.instance.consolidation_runs(h).await?;
         self.instance.merge_runs(h, &self.scratch, &runs).await?;
         // A consolidation rewrites what it read; gzip of the same records
@@ -117,6 +132,9 @@ impl Consolidating {
             let name = part.artifact.name.clone();
             let records = spool.push(part)?;
             self.ledger.output(&name, records)?;
+            if let Some(e) = over_budget(started) {
+                return Err(e);
+            }
         }
         let result = self.instance.finish_consolidation(h).await?;
         check_counts(&result, &spool, self.events_in)?;

@@ -251,6 +251,10 @@ impl Instance {
         }
     }
 
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// Turns a trap into an error that names the limit it hit.
     fn explain(&mut self, e: wasmtime::Error) -> anyhow::Error {
         let tail = self.stderr_tail();

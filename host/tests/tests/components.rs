@@ -178,6 +178,22 @@ fn an_artifact_bomb_is_stopped_at_the_memory_limit_and_nothing_is_written() {
 }
 
 #[test]
+fn a_consolidation_that_writes_parts_without_end_is_stopped_by_its_time_budget() {
+    // Half a second a part, each call within the limit: the writing as a
+    // whole gets the per-call limit once.
+    let started = std::time::Instant::now();
+    let (result, dir) = hostile_aggregate("slow-parts", &["--time-limit-secs", "2"]);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("took more than 2 s to write its output, its time limit (--time-limit-secs) for all parts together; nothing written"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists());
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
 fn a_component_that_fails_its_probe_is_refused_before_it_reads_anything() {
     for (config, expected) in [
         ("crash-on-open", "the component failed"),
@@ -264,7 +280,7 @@ fn a_scratch_flood_is_stopped_by_the_scratch_limit() {
 }
 
 /// `aggregate` with the hostile consolidator on one input named `input`.
-fn hostile_aggregate(input: &str) -> (std::process::Output, tempfile::TempDir) {
+fn hostile_aggregate(input: &str, extra: &[&str]) -> (std::process::Output, tempfile::TempDir) {
     let hostile = util::test_component("test-hostile");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(input);
@@ -276,7 +292,8 @@ fn hostile_aggregate(input: &str) -> (std::process::Output, tempfile::TempDir) {
         .arg(dir.path().join("out/day.json.gz"))
         .arg("--component")
         .arg(&hostile)
-        .args(["--memory-limit-mb", "64"]));
+        .args(["--memory-limit-mb", "64"])
+        .args(extra));
     (result, dir)
 }
 
@@ -299,7 +316,7 @@ fn a_lying_consolidator_writes_nothing() {
             "holds 0 records, the component says 1000000",
         ),
     ] {
-        let (result, dir) = hostile_aggregate(input);
+        let (result, dir) = hostile_aggregate(input, &[]);
         let stderr = text(&result.stderr);
         assert_eq!(result.status.code(), Some(2), "{input}: {stderr}");
         assert!(stderr.contains(expected), "{input}: {stderr}");

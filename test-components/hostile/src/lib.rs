@@ -219,7 +219,8 @@ impl wit::GuestSession for Session {
 /// (`scratch-flood`; `finish` then fails with what the flood met, so the
 /// host's error shows it), or lies about its output: `junk-parts` returns
 /// 20,000 parts that are not gzip, `endless-parts` whole gzip parts without
-/// end, `flood-parts` one that never ends, and `lying-counts` counts that contradict
+/// end, `flood-parts` one that never ends, `slow-parts` parts without end,
+/// each taking half a second, and `lying-counts` counts that contradict
 /// each other and its one part.
 pub struct Flood {
     scratch: std::cell::RefCell<wasip2::io::streams::OutputStream>,
@@ -233,6 +234,7 @@ enum Lie {
     JunkParts,
     EndlessParts,
     FloodParts,
+    SlowParts,
     Counts,
 }
 
@@ -271,6 +273,7 @@ impl Flood {
             "junk-parts" => Some(Lie::JunkParts),
             "endless-parts" => Some(Lie::EndlessParts),
             "flood-parts" => Some(Lie::FloodParts),
+            "slow-parts" => Some(Lie::SlowParts),
             "lying-counts" => Some(Lie::Counts),
             _ => None,
         };
@@ -335,6 +338,13 @@ impl wit::GuestConsolidator for Flood {
             Some(Lie::JunkParts) => Ok(None),
             Some(Lie::EndlessParts) => part(out, number, EMPTY_LOG_GZ.to_vec(), 0).map(Some),
             Some(Lie::FloodParts) => flood(out).map(|()| None),
+            Some(Lie::SlowParts) => {
+                let start = wasip2::clocks::monotonic_clock::now();
+                while wasip2::clocks::monotonic_clock::now() - start < 500_000_000 {
+                    std::hint::black_box(0);
+                }
+                part(out, number, EMPTY_LOG_GZ.to_vec(), 0).map(Some)
+            }
             Some(Lie::Counts) if number == 1 => {
                 part(out, number, EMPTY_LOG_GZ.to_vec(), 1_000_000).map(Some)
             }
