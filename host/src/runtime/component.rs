@@ -17,6 +17,7 @@ use wasmtime::component::{Linker, Resource, ResourceAny, ResourceTable};
 use wasmtime::{Engine, Store, Trap};
 use wasmtime_wasi::p2::pipe::{AsyncReadStream, MemoryOutputPipe};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_io::poll::DynPollable;
 use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 
 use super::engine::load_component;
@@ -78,6 +79,7 @@ impl Analyzer {
         let component = load_component(engine, bytes, cache_dir, origin)?;
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        without_timers(&mut linker)?;
         let not_ours = |e: wasmtime::Error| {
             anyhow!(
                 "{origin} is not a cloudtrail-analyzer component for contract {CONTRACT}: {e}\n\
@@ -198,6 +200,35 @@ pub struct Instance {
 pub struct Handle(ResourceAny);
 
 /// A domain error the component returned, as text safe to print.
+/// The WASI version whose clock the linker defines (wasmtime-wasi 48).
+const CLOCKS: &str = "wasi:clocks/monotonic-clock@0.2.12";
+
+const NO_TIMERS: &str = "the component asked for a wasi:clocks timer, which the sandbox does \
+     not give: a rules component has nothing to wait for (reading the time is allowed)";
+
+/// Replaces the monotonic clock's timers with functions that trap: a
+/// component may read the time, never block on it. What a component can
+/// still wait on (the streams the host lends it) the wall-clock half of
+/// the time limit covers.
+fn without_timers(linker: &mut Linker<StoreState>) -> Result<()> {
+    linker.allow_shadowing(true);
+    let mut clocks = linker.instance(CLOCKS)?;
+    clocks.func_wrap(
+        "subscribe-duration",
+        |_, (_,): (u64,)| -> wasmtime::Result<(Resource<DynPollable>,)> {
+            Err(wasmtime::format_err!(NO_TIMERS))
+        },
+    )?;
+    clocks.func_wrap(
+        "subscribe-instant",
+        |_, (_,): (u64,)| -> wasmtime::Result<(Resource<DynPollable>,)> {
+            Err(wasmtime::format_err!(NO_TIMERS))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
 /// An error the component returned through the contract (a `result`), as
 /// opposed to a trap or a limit: an answer, not a failure of the sandbox.
 #[derive(Debug)]

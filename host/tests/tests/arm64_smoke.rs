@@ -75,6 +75,10 @@ async fn the_arm64_package_starts_and_answers_under_qemu() {
         .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
     assert_eq!(answer["planned"], 1, "{answer}");
     assert_eq!(answer["consolidated"][0]["records_out"], 2, "{answer}");
-    let part = "consolidated/111122223333/eu-west-1/2026/11/01/part-00001.json.gz";
+    let part = answer["consolidated"][0]["parts"][0].as_str().unwrap();
+    assert!(
+        part.starts_with("consolidated/111122223333/eu-west-1/2026/11/01/g000001-"),
+        "{answer}"
+    );
     assert!(!util::get(&client, &logs, part).await.is_empty());
 }

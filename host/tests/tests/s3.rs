@@ -43,6 +43,50 @@ async fn lists_more_than_a_thousand_keys_and_writes_artifacts() {
 }
 
 #[tokio::test]
+async fn a_stream_that_stalls_inside_a_call_is_stopped_by_the_wall_clock_limit() {
+    // The object's body stops halfway for 40 s while the component reads
+    // it: no wasm runs, the component waits in a host call, and only the
+    // wall-clock half of the time limit can stop it.
+    let moto = util::moto();
+    let client = moto.client().await;
+    let bucket = util::bucket(&client, "stall").await;
+    let records: Vec<String> = (0..20_000)
+        .map(|i| format!(r#"{{"eventName":"GetObject","eventID":"{i}"}}"#))
+        .collect();
+    let log = format!("{{\"Records\":[{}]}}", records.join(","));
+    util::put(&client, &bucket, "stalls.json", log.into_bytes()).await;
+    let proxy = util::FaultProxy::start(&moto.endpoint);
+    proxy.fail(util::Fault {
+        method: "GET",
+        target: "/stalls.json".into(),
+        times: u32::MAX,
+        status: 0,
+        code: "",
+        effect: util::Effect::StallBody(std::time::Duration::from_secs(40)),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let result = run(moto
+        .bin()
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .args(["analyze", &format!("s3://{bucket}/stalls.json"), "--out"])
+        .arg(dir.path())
+        .args(["--time-limit-secs", "3"]));
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "exceeded its time limit of 3 s (--time-limit-secs) while waiting in a host call"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "stopped well before the stream resumed"
+    );
+}
+
+#[tokio::test]
 async fn streams_a_large_object() {
     let moto = util::moto();
     let client = moto.client().await;

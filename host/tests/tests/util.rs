@@ -284,6 +284,9 @@ pub enum Effect {
     /// Forwarded (the server acts on it), but the answer is lost: the
     /// connection closes before any of it reaches the client.
     LoseAnswer,
+    /// Forwarded; half the answer's body comes at once, the rest after a
+    /// pause (a stream that stalls while it is read).
+    StallBody(Duration),
 }
 
 /// An HTTP proxy on 127.0.0.1 in front of another server (moto): it
@@ -438,7 +441,12 @@ fn proxy_one(
     };
     let mut truncate = false;
     let mut lose_answer = false;
+    let mut stall = None;
     match fault.as_ref().map(|f| f.effect) {
+        Some(Effect::StallBody(pause)) => {
+            injected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            stall = Some(pause);
+        }
         Some(Effect::LoseAnswer) => {
             injected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             lose_answer = true;
@@ -509,6 +517,14 @@ fn proxy_one(
     }
     out.push_str("Connection: close\r\n");
     client.write_all(out.as_bytes())?;
+    if let Some(pause) = stall {
+        let half = rest.len() / 2;
+        client.write_all(&rest[..half])?;
+        client.flush()?;
+        std::thread::sleep(pause);
+        client.write_all(&rest[half..])?;
+        return client.flush();
+    }
     if truncate {
         // Past the blank line, half the body, then the connection ends.
         let body_start = rest.len().min(2);
