@@ -30,7 +30,7 @@ TIME_BOUND_SECS = 2 * TIME_SECS
 # (command, input name, extra arguments, what the error must say)
 CASES = [
     ("analyze", "loop", [], "exceeded its time limit of 5 s (--time-limit-secs)"),
-    ("analyze", "sleep", [], "waiting in a host call"),
+    ("analyze", "sleep", [], "asked for a wasi:clocks timer"),
     ("analyze", "alloc", [], "exceeded its memory limit of 64 MiB"),
     ("analyze", "amplify", [], "more than 64 MiB in one call, its memory limit (--memory-limit-mb)"),
     ("analyze", "artifact-bomb", [], "more than 64 MiB of artifacts in one call"),
