@@ -226,6 +226,39 @@ fn a_component_that_fails_its_probe_is_refused_before_it_reads_anything() {
 }
 
 #[test]
+fn an_amplifying_info_is_refused_at_the_memory_limit() {
+    // `info` returns 2 GiB of aliased strings: the probe (and the host)
+    // copy at most the memory limit out of one call.
+    let amplifier = util::test_component_with("test-hostile", "amplify-info");
+    let result = run(bin()
+        .args(["component", "info", "--component"])
+        .arg(&amplifier)
+        .args(["--memory-limit-mb", "64"]));
+    let stderr = text(&result.stderr);
+    assert_ne!(result.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("failed its probe")
+            && stderr
+                .contains("more than 64 MiB in one call, its memory limit (--memory-limit-mb)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_stderr_flood_reaches_the_terminal_bounded_and_escaped() {
+    let result = hostile("stderr-flood", &[]);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\x07'),
+        "raw escapes"
+    );
+    assert!(stderr.contains("\\u{1b}[2J"), "{stderr}");
+    // 64 KiB captured, escaped (a few times longer), once per report of it.
+    assert!(stderr.len() < 2 << 20, "{} bytes of stderr", stderr.len());
+}
+
+#[test]
 fn an_allocation_bomb_is_stopped_by_the_memory_limit() {
     let result = hostile("alloc", &["--memory-limit-mb", "64"]);
     let stderr = text(&result.stderr);

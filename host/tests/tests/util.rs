@@ -35,9 +35,18 @@ pub fn text(bytes: &[u8]) -> String {
 /// Builds a test component (a workspace crate) for wasm32-wasip2, once per
 /// test run, in the same target folder the host's build script uses.
 pub fn test_component(package: &str) -> PathBuf {
+    test_component_with(package, "")
+}
+
+/// A test component built with cargo `features` (in a target dir of its
+/// own, so the plain build stays as it is).
+pub fn test_component_with(package: &str, features: &str) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let target_dir = PathBuf::from(env!("CTA_GUEST_TARGET_DIR"));
+    let mut target_dir = PathBuf::from(env!("CTA_GUEST_TARGET_DIR"));
+    if !features.is_empty() {
+        target_dir = target_dir.join(format!("features-{features}"));
+    }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let status = Command::new(env!("CARGO"))
         .current_dir(workspace)
@@ -48,6 +57,8 @@ pub fn test_component(package: &str) -> PathBuf {
             "wasm32-wasip2",
             "-p",
             package,
+            "--features",
+            features,
             "--target-dir",
         ])
         .arg(&target_dir)

@@ -6,7 +6,7 @@
 //! without end; `sleep` blocks in a host call (a `wasi:clocks` pollable) for
 //! an hour, where epoch interruption cannot reach it; `escape` writes
 //! terminal escape sequences into its outcome, `escape-trap` to stderr
-//! before it traps; `artifact-bomb` lists a small artifact, then writes
+//! before it traps, `stderr-flood` 100 MiB of them; `artifact-bomb` lists a small artifact, then writes
 //! into its stream without end. A configuration that says `crash-on-open`
 //! or `hang-on-open` makes every `open` trap or loop: what a probe meets.
 #![cfg(target_arch = "wasm32")]
@@ -36,9 +36,28 @@ impl wit::Guest for Component {
             name: "hostile".into(),
             version: "0.0.1".into(),
             contract: "0.3.0".into(),
-            rules: Vec::new(),
+            rules: if cfg!(feature = "amplify-info") {
+                amplified_rules()
+            } else {
+                Vec::new()
+            },
         }
     }
+}
+
+/// Half a million rules whose titles all alias one 4 KiB buffer (the
+/// `amplify-info` build): 2 GiB for the host to copy out of `info`.
+fn amplified_rules() -> Vec<t::Rule> {
+    let buffer = std::mem::ManuallyDrop::new("x".repeat(4096));
+    let (ptr, len) = (buffer.as_ptr() as *mut u8, buffer.len());
+    (0..500_000)
+        .map(|_| t::Rule {
+            id: String::new(),
+            // SAFETY: none, on purpose, as in `amplified_problems`.
+            title: unsafe { String::from_raw_parts(ptr, len, len) },
+            severity: String::new(),
+        })
+        .collect()
 }
 
 /// `amplify` arms the session: its `finish` then returns half a million
@@ -136,6 +155,14 @@ fn misbehave(name: String) -> t::InputOutcome {
             "woke up after an hour".to_string()
         }
         "escape" => "\x1b[2Jcleared \u{202e}desrever".to_string(),
+        "stderr-flood" => {
+            // 100 MiB of screen clears and window titles, then a trap.
+            let line = "\x1b[2J\x1b]0;pwned\x07 flood\n".repeat(1 << 12);
+            for _ in 0..(100 << 20) / line.len() {
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+            }
+            std::process::abort()
+        }
         "escape-trap" => {
             // Clear the screen, retitle the window, hide what follows; then
             // trap, so the host shows the stderr it captured.
