@@ -42,18 +42,23 @@ CASES = [
     ("aggregate", "flood-parts", [], "more than 64 MiB of a part in one call"),
     ("aggregate", "slow-parts", [], "for all parts together"),
     ("aggregate", "lying-counts", [], "the component says 1000000"),
+    ("analyze", "stderr-flood", [], "only the first 64 KiB of its stderr are kept"),
     ("analyze", "probe:crash-on-open", [], "it failed its probe"),
     ("analyze", "probe:hang-on-open", [], "it failed its probe"),
+    # `info` itself amplifies (the `amplify-info` build): `component info`.
+    ("info", "amplify-info", [], "more than 64 MiB in one call, its memory limit (--memory-limit-mb)"),
 ]
 
 
-def hostile_component() -> Path:
+def hostile_component(features: str = "") -> Path:
+    target = ROOT / "target" / (f"bench-{features}" if features else "")
     subprocess.run(
-        ["cargo", "build", "--release", "--target", "wasm32-wasip2", "-p", "test-hostile"],
+        ["cargo", "build", "--release", "--target", "wasm32-wasip2", "-p", "test-hostile",
+         "--features", features, "--target-dir", str(target)],
         cwd=ROOT,
         check=True,
     )
-    return ROOT / "target/wasm32-wasip2/release/test_hostile.wasm"
+    return target / "wasm32-wasip2/release/test_hostile.wasm"
 
 
 def measure(argv: list[str]) -> tuple[int, str, float, float]:
@@ -78,6 +83,7 @@ def main() -> int:
         print(f"build the host first: cargo build --release ({BINARY} is missing)")
         return 1
     component = hostile_component()
+    amplify_info = hostile_component("amplify-info")
     rows, failures = [], 0
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -93,6 +99,9 @@ def main() -> int:
             (case / name).write_bytes(b"x")
             out = ["--out", str(case / ("out" if command == "analyze" else "out/day.json.gz"))]
             argv = [
+                str(BINARY), "component", "info", "--component", str(amplify_info), "--no-cache",
+                "--memory-limit-mb", str(MEMORY_MB), "--time-limit-secs", str(TIME_SECS),
+            ] if command == "info" else [
                 str(BINARY), command, str(case / name), *out,
                 "--component", str(component), "--no-cache",
                 "--memory-limit-mb", str(MEMORY_MB), "--time-limit-secs", str(TIME_SECS),

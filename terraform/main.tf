@@ -42,7 +42,8 @@ locals {
   rules_writer_arns = distinct(concat(var.component_writer_arns, [data.aws_iam_session_context.current.issuer_arn]))
 
   # Messages must stay invisible for the whole time one may be in flight.
-  jobs_visibility_timeout_seconds = 6 * var.consolidate_timeout
+  jobs_visibility_timeout_seconds    = 6 * var.consolidate_timeout
+  reports_visibility_timeout_seconds = 6 * var.analyze_timeout
 
   tags = merge(var.tags, { Application = "cloudtrail-analyzer" })
 }
@@ -98,9 +99,16 @@ module "queue" {
   max_receive_count          = var.max_receive_count
   kms_key_arn                = var.kms_key_arn
 
-  # Only the consolidate function (and named operators) may use the queues.
-  consumer_role_arn   = module.iam.consolidate_role_arn
-  queue_operator_arns = var.queue_operator_arns
+  reports_name                       = "${var.name_prefix}-reports.fifo"
+  reports_dlq_name                   = "${var.name_prefix}-reports-dlq.fifo"
+  reports_delay_seconds              = var.report_debounce_seconds
+  reports_visibility_timeout_seconds = local.reports_visibility_timeout_seconds
+
+  # Only the consolidate function may use the job queues, only the analyze
+  # function the report queues (and named operators both).
+  consumer_role_arn         = module.iam.consolidate_role_arn
+  reports_consumer_role_arn = module.iam.analyze_role_arn
+  queue_operator_arns       = var.queue_operator_arns
 
   tags = local.tags
 }
@@ -142,8 +150,9 @@ module "iam" {
   config_key          = module.s3.config_key
   enable_cleanup      = var.enable_cleanup
 
-  jobs_queue_arn = module.queue.queue_arn
-  async_dlq_arn  = module.queue.async_dlq_arn
+  jobs_queue_arn    = module.queue.queue_arn
+  reports_queue_arn = module.queue.reports_queue_arn
+  async_dlq_arn     = module.queue.async_dlq_arn
 
   enable_sns_alerts         = var.enable_sns_alerts
   sns_topic_arn             = try(aws_sns_topic.alerts[0].arn, null)
@@ -199,6 +208,10 @@ module "lambda" {
 
   jobs_queue_arn          = module.queue.queue_arn
   jobs_queue_url          = module.queue.queue_url
+  reports_queue_arn       = module.queue.reports_queue_arn
+  reports_queue_url       = module.queue.reports_queue_url
+  reports_dlq_name        = module.queue.reports_dlq_name
+  report_debounce_seconds = var.report_debounce_seconds
   jobs_dlq_name           = module.queue.dlq_name
   async_dlq_arn           = module.queue.async_dlq_arn
   async_dlq_name          = module.queue.async_dlq_name

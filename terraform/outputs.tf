@@ -100,6 +100,11 @@ output "jobs_queue_arn" {
   value       = module.queue.queue_arn
 }
 
+output "reports_queue_url" {
+  description = "CTA_REPORT_QUEUE_URL: SQS FIFO queue of day report requests (one message group per day)."
+  value       = module.queue.reports_queue_url
+}
+
 output "jobs_dlq_url" {
   description = "Dead-letter queue of the jobs queue."
   value       = module.queue.dlq_url

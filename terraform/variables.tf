@@ -420,6 +420,17 @@ variable "enable_schedule" {
   default     = true
 }
 
+variable "report_debounce_seconds" {
+  description = "CTA_REPORT_DEBOUNCE_SECS: a day's report is built at most once per window of this many seconds, however many partitions commit in it (also the report queue's delivery delay)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.report_debounce_seconds >= 1 && var.report_debounce_seconds <= 300 && floor(var.report_debounce_seconds) == var.report_debounce_seconds
+    error_message = "report_debounce_seconds must be a whole number between 1 and 300 (the host refuses more: CTA_REPORT_DEBOUNCE_SECS)."
+  }
+}
+
 variable "sqs_batch_size" {
   description = "Jobs (partitions) per consolidate invocation."
   type        = number

@@ -35,6 +35,12 @@ pub struct LambdaConfig {
     pub output_bucket: Option<String>,
     pub output_prefix: String,
     pub job_queue_url: Option<String>,
+    /// The FIFO queue of day report requests (analyze): one writer per
+    /// day; unset, each analysis builds the day report itself.
+    pub report_queue_url: Option<String>,
+    /// The debounce window of day report requests: one build per day per
+    /// window, however many partitions commit in it.
+    pub report_debounce: Duration,
     pub cleanup: bool,
     /// Compressed bytes of raw files one consolidation step reads; a
     /// partition with more is done in several steps (`after` in the job).
@@ -75,6 +81,8 @@ pub const VARIABLES: &[&str] = &[
     "CTA_OUTPUT_BUCKET",
     "CTA_OUTPUT_PREFIX",
     "CTA_JOB_QUEUE_URL",
+    "CTA_REPORT_QUEUE_URL",
+    "CTA_REPORT_DEBOUNCE_SECS",
     "CTA_CLEANUP",
     "CTA_MAX_JOB_MB",
     "CTA_WINDOW_DAYS",
@@ -115,7 +123,12 @@ pub const RANGES: &[(&str, u64, u64)] = &[
     ("CTA_TIME_LIMIT_SECS", 1, 86_400),
     ("CTA_SCRATCH_LIMIT_MB", 1, 1_073_741_824),
     ("CTA_ALERT_LEASE_SECS", 2, 3_600),
+    // Within SQS's 5-minute deduplication interval (`day_report`).
+    ("CTA_REPORT_DEBOUNCE_SECS", 1, 300),
 ];
+
+/// A day report is built at most once a minute per day by default.
+pub const DEFAULT_REPORT_DEBOUNCE_SECS: u64 = 60;
 
 /// The range of `name` in `RANGES`.
 pub fn range(name: &str) -> Option<(u64, u64)> {
@@ -194,6 +207,11 @@ impl LambdaConfig {
             output_bucket,
             output_prefix: get("CTA_OUTPUT_PREFIX").unwrap_or_else(|| "reports/".into()),
             job_queue_url: get("CTA_JOB_QUEUE_URL"),
+            report_queue_url: get("CTA_REPORT_QUEUE_URL"),
+            report_debounce: Duration::from_secs(number(
+                "CTA_REPORT_DEBOUNCE_SECS",
+                DEFAULT_REPORT_DEBOUNCE_SECS,
+            )?),
             cleanup,
             max_job_bytes: max_job_mb << 20,
             window_days: window_days as u32,
@@ -324,6 +342,11 @@ mod tests {
         within("CTA_TIME_LIMIT_SECS", DEFAULT_TIME_LIMIT_SECS);
         within("CTA_SCRATCH_LIMIT_MB", DEFAULT_SCRATCH_LIMIT_MB);
         within("CTA_ALERT_LEASE_SECS", DEFAULT_ALERT_LEASE_SECS);
+        within("CTA_REPORT_DEBOUNCE_SECS", DEFAULT_REPORT_DEBOUNCE_SECS);
+        assert_eq!(
+            range("CTA_REPORT_DEBOUNCE_SECS").unwrap().1,
+            super::super::day_report::MAX_DEBOUNCE_SECS
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::day_report;
 use super::layout::Day;
 use super::plan::Job;
 
@@ -44,6 +45,8 @@ pub enum Trigger {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     Job(Job),
+    /// Build a day's report (see `day_report`).
+    DayReport(day_report::Request),
     Objects(Vec<ObjectRef>),
     /// S3's `s3:TestEvent` and the like: acknowledged, nothing to do.
     Nothing,
@@ -121,6 +124,9 @@ fn message(body: &str) -> Message {
     let Ok(value) = serde_json::from_str::<Value>(body) else {
         return Message::Invalid(format!("not JSON: {body:.100}"));
     };
+    if let Ok(envelope) = serde_json::from_value::<day_report::Envelope>(value.clone()) {
+        return Message::DayReport(envelope.day_report);
+    }
     if let Ok(job) = serde_json::from_value::<Job>(value.clone()) {
         return Message::Job(job);
     }
@@ -133,7 +139,9 @@ fn message(body: &str) -> Message {
     if value.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
         return Message::Nothing;
     }
-    Message::Invalid(format!("not a job or an S3 notification: {body:.100}"))
+    Message::Invalid(format!(
+        "not a job, a day report request or an S3 notification: {body:.100}"
+    ))
 }
 
 pub fn classify(value: &Value) -> Result<Trigger> {
@@ -236,15 +244,24 @@ mod tests {
             }])
         );
         let job = json!({"account":"1","region":"r","day":{"year":2026,"month":11,"day":1}});
+        let report = json!({"day_report":{"day":{"year":2026,"month":11,"day":1},"not_before":60}});
         let sqs = json!({"Records":[{"eventSource":"aws:sqs","messageId":"m1","body":job.to_string()},
                                     {"eventSource":"aws:sqs","messageId":"m2","body":s3.to_string()},
-                                    {"eventSource":"aws:sqs","messageId":"m3","body":"{\"Event\":\"s3:TestEvent\"}"}]});
+                                    {"eventSource":"aws:sqs","messageId":"m3","body":"{\"Event\":\"s3:TestEvent\"}"},
+                                    {"eventSource":"aws:sqs","messageId":"m4","body":report.to_string()}]});
         let Trigger::Messages(m) = classify(&sqs).unwrap() else {
             panic!()
         };
         assert!(matches!(m[0].1, Message::Job(_)));
         assert!(matches!(m[1].1, Message::Objects(_)));
         assert_eq!(m[2].1, Message::Nothing);
+        assert_eq!(
+            m[3].1,
+            Message::DayReport(day_report::Request {
+                day: Day::parse("2026-11-01").unwrap(),
+                not_before: 60,
+            })
+        );
         assert_eq!(
             classify(&json!({})).unwrap(),
             Trigger::Manual(ManualRequest::default())

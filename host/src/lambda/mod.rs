@@ -8,7 +8,8 @@
 //!   partition with raw files, sent to the job queue, or run inline when no
 //!   queue is configured); on job messages from the queue it consolidates.
 //! - `analyze`: on object-created notifications it reports on consolidated
-//!   logs and rebuilds the day's report from the saved partial states; raw
+//!   logs and asks for the day's report, which it builds from the saved
+//!   partial states on messages from the report queue; raw
 //!   logs, as CloudTrail delivers them, are checked for findings only, which
 //!   are published at once (SNS, EventBridge) when configured.
 
@@ -16,6 +17,7 @@ mod analyze_job;
 mod component_slot;
 pub mod config;
 mod consolidate_job;
+mod day_report;
 pub mod events;
 pub mod layout;
 pub mod manifest;
@@ -317,6 +319,11 @@ async fn messages_batch(
             }
             (Role::Analyze, Message::Objects(objects)) => {
                 analyze_objects(services, analyzer, config, &objects).await
+            }
+            (Role::Analyze, Message::DayReport(request)) => {
+                day_report::run(services, analyzer, &request, config)
+                    .await
+                    .map(|written| json!({"day_report": request.day, "written": written}))
             }
             (_, Message::Nothing) => Ok(json!({"ignored": id})),
             (role, Message::Invalid(why)) => Err(anyhow::anyhow!(

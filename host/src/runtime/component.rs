@@ -327,7 +327,17 @@ impl Instance {
     /// What the component wrote to stderr so far (bounded, control
     /// characters escaped).
     pub fn stderr(&self) -> String {
-        untrusted::lines(String::from_utf8_lossy(&self.store.data().stderr.contents()).trim())
+        let bytes = self.store.data().stderr.contents();
+        let text = untrusted::lines(String::from_utf8_lossy(&bytes).trim());
+        if bytes.len() >= STDERR_CAPTURE_BYTES {
+            // The pipe refuses writes past its capacity: say so.
+            format!(
+                "{text} … (cut: only the first {} KiB of its stderr are kept)",
+                STDERR_CAPTURE_BYTES >> 10
+            )
+        } else {
+            text
+        }
     }
 
     fn stream(

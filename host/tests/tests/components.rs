@@ -254,6 +254,11 @@ fn a_stderr_flood_reaches_the_terminal_bounded_and_escaped() {
         "raw escapes"
     );
     assert!(stderr.contains("\\u{1b}[2J"), "{stderr}");
+    assert!(
+        stderr.contains("only the first 64 KiB of its stderr are kept"),
+        "{}",
+        &stderr[stderr.len().saturating_sub(500)..]
+    );
     // 64 KiB captured, escaped (a few times longer), once per report of it.
     assert!(stderr.len() < 2 << 20, "{} bytes of stderr", stderr.len());
 }

@@ -938,6 +938,103 @@ async fn analyzes_consolidated_logs_into_reports_and_a_day_report_even_when_rede
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn day_reports_have_one_writer_per_day_debounced_on_the_report_queue() {
+    const DEBOUNCE: u64 = 20;
+    let p = pipeline("dayq", &small_spec()).await;
+    {
+        let api = RuntimeApi::start().await;
+        let _c = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
+        api.invoke(manual_request()).await.unwrap();
+    }
+    let (sqs, reports) = fifo_queue(&format!("{}-reports", p.out)).await;
+    let api = RuntimeApi::start().await;
+    let env = p.env(
+        "analyze",
+        &[
+            ("CTA_REPORT_QUEUE_URL", reports.clone()),
+            ("CTA_REPORT_DEBOUNCE_SECS", DEBOUNCE.to_string()),
+        ],
+    );
+    let _analyze = Function::start(&api, &env, p.dir.path());
+    let notification = |key: &str| json!({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":p.logs},"object":{"key":key}}}]});
+
+    // Every commit, twice (S3 delivers at least once): each analysis
+    // reports on its partition and asks for its day's report.
+    let manifests = p.manifests().await;
+    let started = std::time::Instant::now();
+    let mut asked = std::collections::BTreeSet::new();
+    for key in manifests.iter().chain(&manifests) {
+        let answer = api.invoke(notification(key)).await.unwrap();
+        let request = &answer["analyzed"][0]["day_report"];
+        assert!(request["not_before"].as_u64().is_some(), "{answer}");
+        asked.insert(request.to_string());
+    }
+    let elapsed = started.elapsed().as_secs();
+    let days = 2;
+    assert!(
+        asked.len() as u64 <= days * (elapsed / DEBOUNCE + 2),
+        "{} distinct requests for {} commits in {elapsed} s",
+        asked.len(),
+        2 * manifests.len()
+    );
+    // No day report yet: only the day's writer builds it.
+    assert!(
+        p.keys(&p.out, "reports/daily/")
+            .await
+            .iter()
+            .all(|k| k.contains("/states/")),
+        "a day report was written before its request was taken from the queue"
+    );
+    // SQS kept one message per distinct request: the copies were dropped.
+    let queued = sqs
+        .get_queue_attributes()
+        .queue_url(&reports)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap();
+    let queued: usize = queued.attributes().unwrap()
+        [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages]
+        .parse()
+        .unwrap();
+    assert_eq!(queued, asked.len(), "{asked:?}");
+
+    // The writer builds each day once its window has closed, from every
+    // partition's newest state.
+    assert_eq!(drain(&api, &sqs, &reports).await, asked.len());
+    let mut day_events = 0;
+    for day in ["2026/11/01", "2026/11/02"] {
+        let key = format!("reports/daily/{day}/insights.json");
+        day_events += util::json(&util::get(&p.client, &p.out, &key).await)["total_events"]
+            .as_u64()
+            .unwrap();
+        let written = p
+            .client
+            .head_object()
+            .bucket(&p.out)
+            .key(&key)
+            .send()
+            .await
+            .unwrap()
+            .last_modified()
+            .unwrap()
+            .secs();
+        let not_before = asked
+            .iter()
+            .map(|r| serde_json::from_str::<Value>(r).unwrap())
+            .filter(|r| r["day"]["day"] == json!(day[8..].parse::<u32>().unwrap()))
+            .map(|r| r["not_before"].as_i64().unwrap())
+            .max()
+            .unwrap();
+        assert!(
+            written >= not_before,
+            "{key} written at {written}, before its window closed at {not_before}"
+        );
+    }
+    assert_eq!(day_events, p.expected_events);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_broken_component_upload_keeps_the_last_good_one_running() {
     let p = pipeline("swap", &small_spec()).await;
     let alt = std::fs::read(util::test_component("test-alt-rules")).unwrap();

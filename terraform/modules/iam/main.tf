@@ -267,6 +267,37 @@ data "aws_iam_policy_document" "analyze" {
     resources = ["${var.output_bucket_arn}/${var.findings_prefix}*"]
   }
 
+  # The day report supersedes a partition's older states (earlier
+  # generations of its log) and deletes them; nothing else in the output
+  # bucket, and nothing in the log bucket.
+  statement {
+    sid       = "DeleteSupersededDayStates"
+    effect    = "Allow"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${var.output_bucket_arn}/${var.output_prefix}daily/*/states/*"]
+  }
+
+  # Day report requests: asked for after each partition commit, built from
+  # the queue (one message group per day).
+  statement {
+    sid       = "AskForDayReports"
+    effect    = "Allow"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.reports_queue_arn]
+  }
+
+  statement {
+    sid    = "ConsumeDayReports"
+    effect = "Allow"
+    actions = [
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ChangeMessageVisibility",
+    ]
+    resources = [var.reports_queue_arn]
+  }
+
   statement {
     sid       = "AsyncInvokeDeadLetter"
     effect    = "Allow"

@@ -153,6 +153,16 @@ variable "jobs_queue_arn" {
   }
 }
 
+variable "reports_queue_arn" {
+  description = "ARN of the SQS report queue (day report requests) the analyze function sends to and consumes."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-zA-Z-]*:sqs:[a-z0-9-]+:[0-9]{12}:.+$", var.reports_queue_arn))
+    error_message = "reports_queue_arn must be an SQS queue ARN."
+  }
+}
+
 variable "async_dlq_arn" {
   description = "ARN of the SQS dead-letter queue for failed asynchronous invocations."
   type        = string

@@ -154,21 +154,23 @@ resource "aws_lambda_function" "analyze" {
 
   environment {
     variables = {
-      CTA_FUNCTION            = "analyze"
-      CTA_LOG_BUCKET          = var.log_bucket_name
-      CTA_LOG_PREFIX          = var.log_prefix
-      CTA_CONSOLIDATED_PREFIX = var.consolidated_prefix
-      CTA_OUTPUT_BUCKET       = var.output_bucket_name
-      CTA_OUTPUT_PREFIX       = var.output_prefix
-      CTA_COMPONENT_URI       = var.component_uri
-      CTA_COMPONENT_SHA256    = var.component_sha256
-      CTA_CONFIG_URI          = var.config_uri
-      CTA_SNS_TOPIC_ARN       = var.sns_topic_arn
-      CTA_EVENT_BUS_NAME      = var.event_bus_name
-      CTA_MEMORY_LIMIT_MB     = tostring(max(128, var.analyze_memory_size - 256))
-      CTA_TIME_LIMIT_SECS     = tostring(var.analyze_timeout)
-      CTA_CACHE_DIR           = var.cache_dir
-      RUST_LOG                = var.rust_log
+      CTA_FUNCTION             = "analyze"
+      CTA_LOG_BUCKET           = var.log_bucket_name
+      CTA_LOG_PREFIX           = var.log_prefix
+      CTA_CONSOLIDATED_PREFIX  = var.consolidated_prefix
+      CTA_OUTPUT_BUCKET        = var.output_bucket_name
+      CTA_OUTPUT_PREFIX        = var.output_prefix
+      CTA_COMPONENT_URI        = var.component_uri
+      CTA_COMPONENT_SHA256     = var.component_sha256
+      CTA_CONFIG_URI           = var.config_uri
+      CTA_SNS_TOPIC_ARN        = var.sns_topic_arn
+      CTA_EVENT_BUS_NAME       = var.event_bus_name
+      CTA_REPORT_QUEUE_URL     = var.reports_queue_url
+      CTA_REPORT_DEBOUNCE_SECS = tostring(var.report_debounce_seconds)
+      CTA_MEMORY_LIMIT_MB      = tostring(max(128, var.analyze_memory_size - 256))
+      CTA_TIME_LIMIT_SECS      = tostring(var.analyze_timeout)
+      CTA_CACHE_DIR            = var.cache_dir
+      RUST_LOG                 = var.rust_log
     }
   }
 
@@ -181,6 +183,15 @@ resource "aws_lambda_function_event_invoke_config" "analyze" {
   function_name                = aws_lambda_function.analyze.function_name
   maximum_retry_attempts       = var.async_maximum_retry_attempts
   maximum_event_age_in_seconds = var.async_maximum_event_age_in_seconds
+}
+
+# Day reports, one build of a day at a time (FIFO, a message group per day).
+resource "aws_lambda_event_source_mapping" "analyze_day_reports" {
+  function_name           = aws_lambda_function.analyze.arn
+  event_source_arn        = var.reports_queue_arn
+  batch_size              = 1
+  function_response_types = ["ReportBatchItemFailures"]
+  enabled                 = true
 }
 
 resource "aws_lambda_permission" "analyze_s3" {
@@ -300,6 +311,29 @@ resource "aws_cloudwatch_metric_alarm" "jobs_dlq_depth" {
 
   dimensions = {
     QueueName = var.jobs_dlq_name
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "reports_dlq_depth" {
+  count = var.enable_alarms ? 1 : 0
+
+  alarm_name          = "${var.reports_dlq_name}-depth"
+  alarm_description   = "Day report builds failed max_receive_count times and landed in the report dead-letter queue: a day's report is stale until one is asked for again."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  statistic           = "Maximum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = local.alarm_ok_actions
+
+  dimensions = {
+    QueueName = var.reports_dlq_name
   }
 
   tags = var.tags

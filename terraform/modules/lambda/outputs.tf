@@ -41,6 +41,7 @@ output "alarm_arns" {
     consolidate_errors = aws_cloudwatch_metric_alarm.consolidate_errors[0].arn
     analyze_errors     = aws_cloudwatch_metric_alarm.analyze_errors[0].arn
     jobs_dlq_depth     = aws_cloudwatch_metric_alarm.jobs_dlq_depth[0].arn
+    reports_dlq_depth  = aws_cloudwatch_metric_alarm.reports_dlq_depth[0].arn
     async_dlq_depth    = aws_cloudwatch_metric_alarm.async_dlq_depth[0].arn
   } : {}
 }

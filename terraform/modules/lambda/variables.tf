@@ -330,6 +330,32 @@ variable "jobs_queue_url" {
   type        = string
 }
 
+variable "reports_queue_arn" {
+  description = "ARN of the SQS report queue consumed by the analyze function (one build of a day at a time)."
+  type        = string
+}
+
+variable "reports_queue_url" {
+  description = "CTA_REPORT_QUEUE_URL: URL of the SQS report queue the analyze function asks for day reports on."
+  type        = string
+}
+
+variable "report_debounce_seconds" {
+  description = "CTA_REPORT_DEBOUNCE_SECS: the debounce window of day report requests (the report queue's delivery delay is the same)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.report_debounce_seconds >= 1 && var.report_debounce_seconds <= 300 && floor(var.report_debounce_seconds) == var.report_debounce_seconds
+    error_message = "report_debounce_seconds must be a whole number between 1 and 300 (the host refuses more: CTA_REPORT_DEBOUNCE_SECS)."
+  }
+}
+
+variable "reports_dlq_name" {
+  description = "Name of the report queue's dead-letter queue (alarm dimension)."
+  type        = string
+}
+
 variable "jobs_dlq_name" {
   description = "Name of the jobs dead-letter queue (alarm dimension)."
   type        = string

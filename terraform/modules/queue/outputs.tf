@@ -42,3 +42,23 @@ output "async_dlq_name" {
   description = "Name of the dead-letter queue for failed asynchronous invocations."
   value       = aws_sqs_queue.async_dlq.name
 }
+
+output "reports_queue_arn" {
+  description = "ARN of the report queue."
+  value       = aws_sqs_queue.reports.arn
+}
+
+output "reports_queue_url" {
+  description = "URL of the report queue (CTA_REPORT_QUEUE_URL)."
+  value       = aws_sqs_queue.reports.id
+}
+
+output "reports_dlq_name" {
+  description = "Name of the report queue's dead-letter queue."
+  value       = aws_sqs_queue.reports_dlq.name
+}
+
+output "reports_dlq_arn" {
+  description = "ARN of the report queue's dead-letter queue."
+  value       = aws_sqs_queue.reports_dlq.arn
+}

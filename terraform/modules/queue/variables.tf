@@ -103,8 +103,58 @@ variable "consumer_role_arn" {
   }
 }
 
+variable "reports_name" {
+  description = "Name of the report queue (one message group per day whose report is asked for); FIFO, so it ends in .fifo."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,75}\\.fifo$", var.reports_name))
+    error_message = "reports_name must be 1-75 characters of letters, digits, hyphens and underscores, then .fifo."
+  }
+}
+
+variable "reports_dlq_name" {
+  description = "Name of the report queue's dead-letter queue; FIFO, so it ends in .fifo."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,75}\\.fifo$", var.reports_dlq_name))
+    error_message = "reports_dlq_name must be 1-75 characters of letters, digits, hyphens and underscores, then .fifo."
+  }
+}
+
+variable "reports_delay_seconds" {
+  description = "Delivery delay of the report queue: the debounce window of day report requests (CTA_REPORT_DEBOUNCE_SECS), so a request is delivered once its window has closed."
+  type        = number
+
+  validation {
+    condition     = var.reports_delay_seconds >= 1 && var.reports_delay_seconds <= 300 && floor(var.reports_delay_seconds) == var.reports_delay_seconds
+    error_message = "reports_delay_seconds must be a whole number between 1 and 300 (the SQS deduplication interval)."
+  }
+}
+
+variable "reports_visibility_timeout_seconds" {
+  description = "Visibility timeout of the report queue; must be at least 6x the analyze function's timeout."
+  type        = number
+
+  validation {
+    condition     = var.reports_visibility_timeout_seconds >= 0 && var.reports_visibility_timeout_seconds <= 43200
+    error_message = "reports_visibility_timeout_seconds must be between 0 and 43200."
+  }
+}
+
+variable "reports_consumer_role_arn" {
+  description = "ARN of the analyze function's execution role: it asks for day reports and builds them (the event source mapping). The report queue policies deny sending, receiving and deleting messages to every other IAM principal but queue_operator_arns."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.+$", var.reports_consumer_role_arn))
+    error_message = "reports_consumer_role_arn must be an IAM role ARN."
+  }
+}
+
 variable "queue_operator_arns" {
-  description = "Other IAM principals (role, user or root ARNs) allowed to send to, receive from and delete from the jobs queue and its dead-letter queue, e.g. to inspect or redrive failed jobs."
+  description = "Other IAM principals (role, user or root ARNs) allowed to send to, receive from and delete from the jobs and report queues and their dead-letter queues, e.g. to inspect or redrive failed jobs."
   type        = list(string)
   default     = []
 

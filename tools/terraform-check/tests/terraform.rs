@@ -7,10 +7,11 @@
 //!    function's memory size minus room for the host process.
 //! 3. IAM: the S3 actions granted are exactly those of the S3 calls in
 //!    `host/src`; no wildcard; `s3:DeleteObject` for consolidate only on raw
-//!    logs and consolidated parts, never for analyze; the SQS, SNS and
+//!    logs and consolidated parts, for analyze only on the day states it
+//!    supersedes (and granted, since it deletes them); the SQS, SNS and
 //!    EventBridge grants the calls need.
-//! 4. Triggers: schedule and jobs queue → consolidate; S3 notifications →
-//!    analyze; the Lambda permissions to match.
+//! 4. Triggers: schedule and jobs queue → consolidate; S3 notifications and
+//!    the report queue → analyze; the Lambda permissions to match.
 //! 5. Packaging: the default artifact paths are what the documented build
 //!    commands produce; `provided.al2023`, handler `bootstrap`, arm64.
 //! 6. Numeric limits: every number the host reads (`RANGES` in
@@ -25,7 +26,8 @@
 //!    keeps TLS only); the pin (`CTA_COMPONENT_SHA256`) reaches both
 //!    functions from one validated variable; the jobs queue and its
 //!    dead-letter queue have policies that deny messages to every principal
-//!    but the consolidate role, and non-TLS requests.
+//!    but the consolidate role, the report queue and its dead-letter queue
+//!    to every principal but the analyze role, and non-TLS requests.
 //!
 //! Terraform expressions are not evaluated; they are compared as text.
 //! Each test gathers all its findings and fails once, listing them.
@@ -55,6 +57,7 @@ const EXAMPLE_VARIABLES: &str = "terraform/examples/minimal/variables.tf";
 
 const HOST_SRC: &str = "host/src";
 const CONFIG_RS: &str = "host/src/lambda/config.rs";
+const DAY_REPORT_RS: &str = "host/src/lambda/day_report.rs";
 
 const CONSOLIDATE: &str = "consolidate";
 const ANALYZE: &str = "analyze";
@@ -132,6 +135,11 @@ const DEPLOYMENT_NEEDS: &[(&str, &[&str], &str)] = &[
         &[ANALYZE],
         "the analyze role may write reports only under var.output_prefix",
     ),
+    (
+        "CTA_REPORT_QUEUE_URL",
+        &[ANALYZE],
+        "unset, every analysis builds the day report itself instead of the day's one writer",
+    ),
 ];
 
 /// S3 SDK operations (`client.op()`) and the IAM actions they need.
@@ -161,13 +169,30 @@ const S3_OPERATIONS: &[(&str, &[&str])] = &[
 
 /// Other SDK operations the host calls, the action each needs and the role
 /// that calls it (the code does not say which role runs which call, so this
-/// is the documented split: consolidate plans jobs, analyze sends findings).
+/// is the documented split: consolidate plans jobs, analyze asks for day
+/// reports and sends findings).
 const OTHER_OPERATIONS: &[(&str, &str, &str)] = &[
     ("send_message", "sqs:SendMessage", CONSOLIDATE),
+    ("send_message", "sqs:SendMessage", ANALYZE),
     ("send_message_batch", "sqs:SendMessage", CONSOLIDATE),
     ("publish", "sns:Publish", ANALYZE),
     ("put_events", "events:PutEvents", ANALYZE),
 ];
+
+/// Each queue a function consumes (the root's module output), its
+/// consumer and what it holds.
+const QUEUE_CONSUMERS: &[(&str, &str, &str)] = &[
+    ("module.queue.queue_arn", CONSOLIDATE, "jobs queue"),
+    ("module.queue.reports_queue_arn", ANALYZE, "report queue"),
+];
+
+/// An S3 resource of the day states: the output bucket, under
+/// `var.output_prefix`, `daily/*/states/*`.
+fn is_day_states(resource: &str) -> bool {
+    resource.contains("var.output_bucket_arn")
+        && resource.contains("${var.output_prefix}daily/")
+        && resource.trim_matches('"').ends_with("/states/*")
+}
 
 /// What Lambda's SQS event source mapping needs on the queue's role.
 const EVENT_SOURCE_MAPPING_ACTIONS: &[&str] = &[
@@ -722,11 +747,22 @@ fn iam_grants_match_host_calls() {
     }
 
     // DeleteObject: consolidate on raw logs and stale consolidated parts in
-    // the log bucket; analyze never (its finding markers are claimed, marked
-    // sent and released by conditional writes, not deleted).
+    // the log bucket; analyze only on superseded day states in the output
+    // bucket (its finding markers are claimed, marked sent and released by
+    // conditional writes, never deleted).
     for (role, (docs, stmts)) in &roles {
         for s in stmts.iter().filter(|s| s.grants("s3:DeleteObject")) {
             let what = format!("{IAM_MAIN}: {role} ({docs}), statement {}", s.sid);
+            if role == ANALYZE {
+                for r in &s.resources {
+                    if !is_day_states(r) {
+                        problems.push(format!(
+                            "{what}: s3:DeleteObject on {r}; the analyze role deletes only superseded day states (<output bucket>/<output_prefix>daily/*/states/*)"
+                        ));
+                    }
+                }
+                continue;
+            }
             if role != CONSOLIDATE {
                 problems.push(format!(
                     "{what}: grants s3:DeleteObject; only the consolidate role deletes (raw logs it consolidated)"
@@ -748,6 +784,18 @@ fn iam_grants_match_host_calls() {
                 }
             }
         }
+    }
+    // The day report deletes the states it supersedes: the analyze role
+    // must be able to.
+    if read(DAY_REPORT_RS).contains("storage::delete(")
+        && let Some((docs, stmts)) = roles.get(ANALYZE)
+        && !stmts
+            .iter()
+            .any(|s| s.grants("s3:DeleteObject") && s.resources.iter().any(|r| is_day_states(r)))
+    {
+        problems.push(format!(
+            "{IAM_MAIN}: analyze ({docs}) has no s3:DeleteObject on the day states, which {DAY_REPORT_RS} deletes when superseded"
+        ));
     }
     // The analyze role never writes into the log bucket.
     if let Some((docs, stmts)) = roles.get(ANALYZE) {
@@ -793,6 +841,21 @@ fn iam_grants_match_host_calls() {
     {
         problems.push(format!(
             "{IAM_MAIN}: consolidate ({docs}) has no sqs:SendMessage on var.jobs_queue_arn (the planner's queue)"
+        ));
+    }
+
+    // The analyze function asks for day reports on the report queue.
+    if read(DAY_REPORT_RS).contains(".send_message()")
+        && let Some((docs, stmts)) = roles.get(ANALYZE)
+        && !stmts.iter().any(|s| {
+            s.grants("sqs:SendMessage")
+                && s.resources
+                    .iter()
+                    .any(|r| r.contains("var.reports_queue_arn"))
+        })
+    {
+        problems.push(format!(
+            "{IAM_MAIN}: analyze ({docs}) has no sqs:SendMessage on var.reports_queue_arn (the day report requests of {DAY_REPORT_RS})"
         ));
     }
 
@@ -892,24 +955,27 @@ fn triggers_reach_the_right_function() {
             CONSOLIDATE,
         );
     }
-    // Jobs queue → consolidate.
+    // Jobs queue → consolidate; report queue → analyze.
     for (_, esm) in lambda.resources("aws_lambda_event_source_mapping") {
+        let what = format!("{LAMBDA_MAIN}: `{}`", describe(esm));
+        let queue = lambda.attr_text(esm, "event_source_arn");
+        let passed = match reference(&queue, "var.") {
+            Some(input) => root.attr_text(root.block("module", &["lambda"]), input),
+            None => queue.clone(),
+        };
+        let Some((_, role, name)) = QUEUE_CONSUMERS.iter().find(|(q, _, _)| *q == passed) else {
+            problems.push(format!(
+                "{what}: event_source_arn = {queue} (passed {passed}) is none of the queues {QUEUE_CONSUMERS:?}"
+            ));
+            continue;
+        };
         let target = lambda.attr_text(esm, "function_name");
         expect_role(
             &mut problems,
-            format!("{LAMBDA_MAIN}: `{}` function_name", describe(esm)),
+            format!("{what} function_name (consumer of the {name})"),
             &target,
-            CONSOLIDATE,
+            role,
         );
-        let queue = lambda.attr_text(esm, "event_source_arn");
-        if let Some(input) = reference(&queue, "var.") {
-            let passed = root.attr_text(root.block("module", &["lambda"]), input);
-            if passed != "module.queue.queue_arn" {
-                problems.push(format!(
-                    "{ROOT_MAIN}: module \"lambda\" {input} = {passed}, expected module.queue.queue_arn (the jobs queue)"
-                ));
-            }
-        }
     }
     // S3 notifications → analyze, on raw logs and consolidated partitions.
     let s3_locals = s3.locals();
@@ -1607,17 +1673,26 @@ fn rules_bucket_denies_rule_writes_to_all_but_the_deployers() {
 }
 
 #[test]
-fn job_queues_deny_messages_to_all_but_the_consolidate_role() {
+fn queues_deny_messages_to_all_but_their_function_role() {
     let root = TfFile::load(ROOT_MAIN);
     let lambda = TfFile::load(LAMBDA_MAIN);
     let queue = TfFile::load(QUEUE_MAIN);
     let mut problems = Vec::new();
 
     let policies = queue.resources("aws_sqs_queue_policy");
-    for (q, what) in [
-        ("this", "the jobs queue"),
-        ("dlq", "the jobs dead-letter queue"),
+    // Each queue, and the queue module input that names the one role
+    // exempted from its deny.
+    for (q, what, role_input) in [
+        ("this", "the jobs queue", "consumer_role_arn"),
+        ("dlq", "the jobs dead-letter queue", "consumer_role_arn"),
+        ("reports", "the report queue", "reports_consumer_role_arn"),
+        (
+            "reports_dlq",
+            "the report dead-letter queue",
+            "reports_consumer_role_arn",
+        ),
     ] {
+        let role_var = format!("var.{role_input}");
         let url = format!("aws_sqs_queue.{q}.id");
         let found: Vec<_> = policies
             .iter()
@@ -1642,10 +1717,10 @@ fn job_queues_deny_messages_to_all_but_the_consolidate_role() {
         let at = format!("{QUEUE_MAIN}: data.aws_iam_policy_document.{name} ({what})");
         if !stmts
             .iter()
-            .any(|s| denies_all_but(s, JOB_MESSAGE_ACTIONS, "var.consumer_role_arn"))
+            .any(|s| denies_all_but(s, JOB_MESSAGE_ACTIONS, &role_var))
         {
             problems.push(format!(
-                "{at}: no Deny of {JOB_MESSAGE_ACTIONS:?} to principal * with ArnNotLike aws:PrincipalArn including var.consumer_role_arn"
+                "{at}: no Deny of {JOB_MESSAGE_ACTIONS:?} to principal * with ArnNotLike aws:PrincipalArn including {role_var}"
             ));
         }
         if !stmts.iter().any(|s| denies_insecure_transport(s, "sqs:*")) {
@@ -1664,9 +1739,18 @@ fn job_queues_deny_messages_to_all_but_the_consolidate_role() {
 
     // The role exempted is the one the queue's consumer runs as: follow the
     // event source mapping to its function's role, as the root passes it.
-    let queue_role = root.attr_text(root.block("module", &["queue"]), "consumer_role_arn");
     let lambda_module = root.block("module", &["lambda"]);
     for (_, esm) in lambda.resources("aws_lambda_event_source_mapping") {
+        let source = lambda.attr_text(esm, "event_source_arn");
+        let passed_queue = reference(&source, "var.")
+            .map(|input| root.attr_text(lambda_module, input))
+            .unwrap_or_default();
+        let role_input = if passed_queue == "module.queue.reports_queue_arn" {
+            "reports_consumer_role_arn"
+        } else {
+            "consumer_role_arn"
+        };
+        let queue_role = root.attr_text(root.block("module", &["queue"]), role_input);
         let target = lambda.attr_text(esm, "function_name");
         let Some(function) = reference(&target, "aws_lambda_function.") else {
             continue;
@@ -1678,12 +1762,12 @@ fn job_queues_deny_messages_to_all_but_the_consolidate_role() {
         let passed = root.attr_text(lambda_module, input);
         if passed != queue_role {
             problems.push(format!(
-                "{ROOT_MAIN}: module \"queue\" consumer_role_arn = {queue_role}, but the queue's consumer \
+                "{ROOT_MAIN}: module \"queue\" {role_input} = {queue_role}, but the queue's consumer \
                  (aws_lambda_function.{function}) runs as {passed}"
             ));
         }
     }
-    report("job queue policies", problems);
+    report("queue policies", problems);
 }
 
 /// The metrics the host logs (Embedded Metric Format) and their names.
