@@ -185,4 +185,60 @@ mod tests {
         assert!(cap.table_growing(0, 1000, None).unwrap());
         assert_eq!(cap.memories(), MAX_MEMORIES);
     }
+
+    /// A core module with one funcref table and `grow(n)`, which runs
+    /// `table.grow` by `n` null elements (hand-encoded: the host's wasmtime
+    /// has no text-format parser).
+    const TABLE_GROWER: &[u8] = &[
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // \0asm, version 1
+        0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f, // type: (i32) -> i32
+        0x03, 0x02, 0x01, 0x00, // function 0 has type 0
+        0x04, 0x04, 0x01, 0x70, 0x00, 0x00, // table: funcref, min 0, no max
+        0x07, 0x08, 0x01, 0x04, b'g', b'r', b'o', b'w', 0x00, 0x00, // export "grow"
+        0x0a, 0x0b, 0x01, 0x09, 0x00, // code: one body, no locals
+        0xd0, 0x70, 0x20, 0x00, 0xfc, 0x0f, 0x00,
+        0x0b, // ref.null func; local.get 0; table.grow 0
+    ];
+
+    fn store_capped_at(limit: u64) -> wasmtime::Store<MemoryCap> {
+        let engine = wasmtime::Engine::default();
+        let mut store = wasmtime::Store::new(&engine, MemoryCap::new(limit));
+        store.limiter(|cap| cap);
+        store
+    }
+
+    #[test]
+    fn a_table_grower_is_refused_by_the_budget_in_wasmtime() {
+        let mut store = store_capped_at(1 << 20);
+        let module = wasmtime::Module::new(store.engine(), TABLE_GROWER).unwrap();
+        let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+        let grow = instance
+            .get_typed_func::<i32, i32>(&mut store, "grow")
+            .unwrap();
+        // A million elements cost 16 MiB of a 1 MiB budget: refused (-1).
+        assert_eq!(grow.call(&mut store, 1 << 20).unwrap(), -1);
+        assert!(store.data().exceeded);
+        // What fits is granted, from the old size 0.
+        assert_eq!(grow.call(&mut store, 1000).unwrap(), 0);
+        assert_eq!(store.data().used, 1000 * TABLE_ELEMENT_BYTES);
+    }
+
+    #[test]
+    fn more_tables_than_the_contract_needs_are_refused_at_instantiation() {
+        let count = MAX_TABLES as u8 + 1;
+        let mut section = vec![count];
+        for _ in 0..count {
+            section.extend([0x70, 0x00, 0x00]); // funcref, min 0, no max
+        }
+        let mut bytes = vec![0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+        bytes.extend([0x04, section.len() as u8]);
+        bytes.extend(section);
+        let mut store = store_capped_at(1 << 20);
+        let module = wasmtime::Module::new(store.engine(), &bytes).unwrap();
+        let error = wasmtime::Instance::new(&mut store, &module, &[]).unwrap_err();
+        assert!(
+            format!("{error:?}").contains("table count too high"),
+            "{error:?}"
+        );
+    }
 }
