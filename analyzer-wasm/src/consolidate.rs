@@ -38,6 +38,8 @@ pub struct Consolidator {
     buffered: u64,
     /// Length in bytes of each run written to the scratch.
     runs: Vec<u64>,
+    /// Records written to those runs, which the merge must read back.
+    spilled: u64,
     /// Set once a scratch write fails: the consolidation cannot finish.
     scratch_error: Option<String>,
     inputs: Vec<InputRecord>,
@@ -63,6 +65,10 @@ struct Output {
     pending: Option<Record>,
     /// The last record written, for deduplication.
     last: Option<Record>,
+    /// Records the runs must give back (none when nothing spilled), and
+    /// how many they gave back so far.
+    spilled: Option<u64>,
+    read_back: u64,
     records_out: u64,
     first_time: Option<String>,
     conflicts: u64,
@@ -104,6 +110,7 @@ impl Consolidator {
             buffer: Vec::new(),
             buffered: 0,
             runs: Vec::new(),
+            spilled: 0,
             scratch_error: None,
             inputs: Vec::new(),
             records_in: 0,
@@ -203,6 +210,7 @@ impl Consolidator {
         match runs::write_run(&self.buffer, &mut self.scratch) {
             Ok(len) => {
                 self.runs.push(len);
+                self.spilled += self.buffer.len() as u64;
                 self.buffer.clear();
                 self.buffered = 0;
                 Ok(())
@@ -244,6 +252,7 @@ impl Consolidator {
                 runs.len()
             ));
         }
+        let spilled = (!runs.is_empty()).then_some(self.spilled);
         let source = if runs.is_empty() {
             let mut records = std::mem::take(&mut self.buffer);
             records.sort_unstable_by(Record::order);
@@ -260,6 +269,8 @@ impl Consolidator {
                 .iter()
                 .map(|i| i.status == Status::Analyzed)
                 .collect(),
+            spilled,
+            read_back: 0,
             pending: None,
             last: None,
             records_out: 0,
@@ -316,7 +327,12 @@ impl Consolidator {
         problems.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Consolidation {
             records_in: self.records_in,
-            duplicates: self.records_in - output.records_out,
+            duplicates: (self.records_in.checked_sub(output.records_out)).ok_or_else(|| {
+                format!(
+                    "{} records were written out of {} read",
+                    output.records_out, self.records_in
+                )
+            })?,
             records_out: output.records_out,
             conflicts: output.conflicts,
             conflicting: output.conflicting,
@@ -342,6 +358,22 @@ impl Output {
                     .next()
                     .map_err(|e| format!("cannot read the scratch runs: {e}"))?,
             };
+            // The runs come back through the host: they must hold the
+            // records written to them, no more and no fewer.
+            if let Some(spilled) = self.spilled {
+                self.read_back += u64::from(record.is_some());
+                if self.read_back > spilled {
+                    return Err(format!(
+                        "the scratch runs hold more records than the {spilled} written to them"
+                    ));
+                }
+                if record.is_none() && self.read_back < spilled {
+                    return Err(format!(
+                        "the scratch runs hold {} records, {spilled} were written to them",
+                        self.read_back
+                    ));
+                }
+            }
             let Some(record) = record else {
                 return Ok(None);
             };

@@ -41,9 +41,11 @@ impl Counter {
     }
 
     pub fn merge(&mut self, other: Counter, max_keys: usize) {
-        self.other += other.other;
+        // Saturating: counts from a forged or corrupt state never wrap.
+        self.other = self.other.saturating_add(other.other);
         for (key, n) in other.counts {
-            *self.counts.entry(key).or_default() += n;
+            let count = self.counts.entry(key).or_default();
+            *count = count.saturating_add(n);
         }
         if self.counts.len() > max_keys.saturating_mul(2) {
             self.truncate(max_keys);
@@ -56,7 +58,7 @@ impl Counter {
             let mut entries: Vec<(String, u64)> = self.counts.drain().collect();
             entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             for (_, n) in entries.drain(max_keys..) {
-                self.other += n;
+                self.other = self.other.saturating_add(n);
             }
             self.counts = entries.into_iter().collect();
         }
@@ -80,7 +82,7 @@ impl Counter {
     }
 
     pub fn total(&self) -> u64 {
-        self.counts.values().sum::<u64>() + self.other
+        (self.counts.values()).fold(self.other, |total, &n| total.saturating_add(n))
     }
 
     /// Keys sorted by name, for stable output.

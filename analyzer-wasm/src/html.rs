@@ -384,7 +384,11 @@ fn bar_chart(out: &mut String, counter: &Counter) -> fmt::Result {
     )?;
     for (i, (key, n)) in top.iter().enumerate() {
         let y = row * i as u64 + 2;
-        let width = (n * bar_width).div_ceil(max).max(1);
+        // In u128: a count past u64::MAX / 190 (a forged state) cannot overflow.
+        // At most `bar_width`, as n <= max.
+        let width = (u128::from(*n) * u128::from(bar_width))
+            .div_ceil(u128::from(max))
+            .max(1) as u64;
         writeln!(
             out,
             "<g><title>{}: {}</title>\

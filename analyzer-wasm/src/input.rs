@@ -80,8 +80,24 @@ pub fn open<'a>(
 ) -> io::Result<(Box<dyn BufRead + 'a>, ByteCounter)> {
     let read = Rc::new(Cell::new(0));
     let counter = ByteCounter { read: read.clone() };
-    let mut buffered = BufReader::with_capacity(BUFFER_BYTES, Counting { inner: raw, read });
-    let is_gzip = buffered.fill_buf()?.starts_with(&GZIP_MAGIC);
+    let mut raw = Counting { inner: raw, read };
+    // The magic is read whole, however the stream splits its first reads,
+    // then put back in front of the rest.
+    let mut head = [0u8; GZIP_MAGIC.len()];
+    let mut len = 0;
+    while len < head.len() {
+        match raw.read(&mut head[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let is_gzip = head[..len] == GZIP_MAGIC;
+    let buffered = BufReader::with_capacity(
+        BUFFER_BYTES,
+        io::Cursor::new(head).take(len as u64).chain(raw),
+    );
     let plain: Box<dyn Read + 'a> = if is_gzip {
         Box::new(GzipErrors(MultiGzDecoder::new(buffered)))
     } else {

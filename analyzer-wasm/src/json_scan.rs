@@ -78,10 +78,16 @@ impl<R: BufRead> Scanner<R> {
     }
 
     /// Skips a UTF-8 byte-order mark, which some exporters write.
+    /// The mark is matched a byte at a time, so where reads split the
+    /// stream changes nothing; a stream that starts like one but is not is
+    /// no JSON either.
     pub fn skip_bom(&mut self) -> Result<(), ScanError> {
-        let buf = self.reader.fill_buf()?;
-        if buf.starts_with(b"\xEF\xBB\xBF") {
-            self.consume(3);
+        for (i, &expected) in b"\xEF\xBB\xBF".iter().enumerate() {
+            match self.reader.fill_buf()?.first() {
+                Some(&b) if b == expected => self.consume(1),
+                _ if i == 0 => return Ok(()),
+                _ => return Err(self.syntax("an incomplete UTF-8 byte-order mark")),
+            }
         }
         Ok(())
     }

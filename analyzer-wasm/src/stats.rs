@@ -191,7 +191,7 @@ impl Stats {
     }
 
     pub fn merge(&mut self, other: Stats, max_keys: usize) {
-        self.total_events += other.total_events;
+        self.total_events = self.total_events.saturating_add(other.total_events);
         self.first_event_time =
             min_option(self.first_event_time.take(), other.first_event_time, true);
         self.last_event_time =

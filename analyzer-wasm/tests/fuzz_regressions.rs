@@ -4,7 +4,8 @@
 //! A test marked `#[ignore = "known bug: …"]` fails until the bug it names is
 //! fixed; the fuzz target that found it steps around the same inputs (a
 //! `KNOWN BUG` comment there names the test). Fixing the bug means removing
-//! both: the `ignore` here and the step-around in the target.
+//! both: the `ignore` here and the step-around in the target. Each test's
+//! comment says where its bug was and how it was fixed.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::RefCell;
@@ -73,10 +74,9 @@ const LOG: &[u8] = br#"{"Records":[{"eventName":"A","eventTime":"2026-11-01T00:0
 /// `fill_buf` of the raw stream, which holds whatever the first read gave:
 /// when a stream's first read returns a single byte, a gzip log is read as
 /// plain bytes and fails with "not JSON: the content starts with byte 0x1f".
-/// Fix: in `input.rs`, read until two bytes (or the end) are buffered before
-/// looking for the magic.
+/// Fixed: `input::open` reads the first two bytes whole (or to the end)
+/// before looking for the magic, then puts them back in front.
 #[test]
-#[ignore = "known bug: gzip is recognized in the first read only (input.rs)"]
 fn gzip_magic_split_across_reads() {
     let minimized = [0x1f, 0x8b, 0x37];
     let whole = add(&minimized[..]);
@@ -100,10 +100,10 @@ fn gzip_magic_split_across_reads() {
 /// through a session the same way. `Scanner::skip_bom` looks at the first
 /// `fill_buf` only: when the mark is split across reads it is not skipped,
 /// and a log that starts with one fails with "not JSON: the content starts
-/// with byte 0xef". Fix: in `json_scan.rs`, fill until three bytes (or the
-/// end) are buffered before comparing, or match the mark byte by byte.
+/// with byte 0xef". Fixed: `skip_bom` matches the mark byte by byte; a stream
+/// that starts like one and is not fails as "an incomplete UTF-8 byte-order
+/// mark", however it is read.
 #[test]
-#[ignore = "known bug: the byte-order mark is recognized in the first read only (json_scan.rs)"]
 fn bom_split_across_reads() {
     let mut log = b"\xEF\xBB\xBF".to_vec();
     log.extend_from_slice(LOG);
@@ -201,12 +201,11 @@ fn frame(input: u32, time: &str, id: &str, raw: &str) -> Vec<u8> {
 /// computes `duplicates` as `records_in - records_out`: when the runs read
 /// back hold more records than were written, that overflows (a panic with
 /// overflow checks; in the release component, a `duplicates` near 2^64
-/// reported as a count). Fix: count the records each run was written with
-/// and fail the merge (for example "a scratch run holds N records, M were
-/// written") when a run gives back more or fewer; a run that gives back
-/// fewer is otherwise counted as duplicates without a word.
+/// reported as a count). Fixed: the consolidator counts the records it spills and
+/// fails the merge when the runs give back more ("the scratch runs hold
+/// more records than the N written to them") or fewer, which were otherwise
+/// counted as duplicates without a word; `finish` subtracts checked.
 #[test]
-#[ignore = "known bug: `finish` trusts that runs give back what was written (consolidate.rs)"]
 fn runs_with_more_records_than_written() {
     let mut c = one_run_written();
     let frames = [
@@ -221,16 +220,25 @@ fn runs_with_more_records_than_written() {
             Ok(())
         })
         .and_then(|()| c.finish());
-    if let Ok(done) = result {
-        assert_eq!(
-            Some(done.records_in),
-            done.duplicates.checked_add(done.records_out),
-            "records in {}, duplicates {}, records out {}",
-            done.records_in,
-            done.duplicates,
-            done.records_out
-        );
+    match result {
+        Ok(done) => panic!(
+            "finished: records in {}, duplicates {}, records out {}",
+            done.records_in, done.duplicates, done.records_out
+        ),
+        Err(e) => assert!(e.contains("more records than the 1 written"), "{e}"),
     }
+}
+
+/// The other side of the fix above: runs that give back fewer records than
+/// were written (here none) fail the merge instead of counting the missing
+/// ones as duplicates.
+#[test]
+fn runs_with_fewer_records_than_written() {
+    let error = read_back(one_run_written(), gzip(b"")).unwrap_err();
+    assert!(
+        error.contains("the scratch runs hold 0 records, 1 were written"),
+        "{error}"
+    );
 }
 
 /// Found by `config` (minimized input
@@ -266,10 +274,9 @@ fn edited_state(edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
 /// 888888888888888881; minimized here to that one count). `bar_chart` in
 /// `html.rs` scales a bar as `n * 190 / max`, which overflows for a count
 /// past `u64::MAX / 190` (about 9.7e16): a panic with overflow checks, a
-/// wrong bar width without. Fix: compute it in `u128`, or as
-/// `n / max.div_ceil(190)`-style arithmetic that cannot overflow.
+/// wrong bar width without. Fixed: the width is computed in
+/// `u128`.
 #[test]
-#[ignore = "known bug: a bar's width overflows for huge counts (html.rs)"]
 fn huge_count_in_a_state_renders() {
     let state = edited_state(|s| {
         s["stats"]["dims"]["principal_counts"] =
@@ -293,10 +300,10 @@ fn huge_count_in_a_state_renders() {
 /// (`total_events`) add a state's counts unchecked, so merging states whose
 /// counts add past `u64::MAX` panics with overflow checks and wraps without
 /// (a count that goes down when a state is merged). No real log comes near;
-/// a corrupt or forged state does. Fix: `checked_add` in the merge, refusing
-/// the state as corrupt (or saturating), so a merge never wraps.
+/// a corrupt or forged state does. Fixed: the merges and `Counter::total` saturate,
+/// so a merge never wraps (a count stuck at `u64::MAX` is visibly absurd,
+/// where a wrapped one looks plausible).
 #[test]
-#[ignore = "known bug: a state's counts are added unchecked (counter.rs, stats.rs)"]
 fn state_counts_that_overflow_when_merged() {
     let big = u64::MAX - 1;
     let state = edited_state(|s| {

@@ -91,12 +91,20 @@ fuzz_target!(|data: &[u8]| {
             "read {how}"
         );
     };
-    // KNOWN BUG (analyzer-wasm/tests/fuzz_regressions.rs, `gzip_magic_split_across_reads`
-    // and `bom_split_across_reads`): gzip and the byte-order mark are
-    // recognized in the first read only. Until that is fixed, inputs that
-    // start with either are not compared across read sizes.
-    if !matches!(data.first(), Some(0x1f | 0xef)) {
-        same(add(Trickle::new(data, &[1, 7, 3, 200])), "in small pieces");
+    let trickled = add(Trickle::new(data, &[1, 7, 3, 200]));
+    // In a corrupt gzip stream, which error stops the reading depends on how
+    // far the inflater ran ahead of the scanner: the corruption, or bad JSON
+    // before it. Either fails the input whole; only the reason may differ.
+    let either_error = data.starts_with(&[0x1f, 0x8b])
+        && plain.status == Status::Failed
+        && trickled.status == Status::Failed
+        && [&plain.detail, &trickled.detail]
+            .iter()
+            .any(|d| d.contains("invalid gzip data"));
+    if either_error {
+        assert_eq!(plain.events, trickled.events, "read in small pieces");
+    } else {
+        same(trickled, "in small pieces");
     }
     // Bytes that start as gzip are read as gzip: wrapping them changes them.
     if !data.starts_with(&[0x1f, 0x8b]) {
@@ -104,9 +112,7 @@ fuzz_target!(|data: &[u8]| {
         let (a, b) = data.split_at(data.len() / 2);
         let mut two = gzip(a);
         two.extend(gzip(b));
-        if data.first() != Some(&0xef) {
-            same(add(&two[..]), "through two gzip members");
-        }
+        same(add(&two[..]), "through two gzip members");
         if let Some((format, events)) = expected(data) {
             // A record is read as serde reads it, but two known keys in one
             // record, or nesting past limits.max_depth (100, under serde's
