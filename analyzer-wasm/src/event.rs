@@ -1,5 +1,7 @@
 //! The fields of a CloudTrail event that the rules read, borrowed from the
-//! record's bytes. Everything else in a record is skipped by serde unparsed.
+//! record's bytes. Everything else in a record is skipped unparsed. The
+//! structs say with serde attributes how each field is read; [`reader`]
+//! reads them faster, with exactly the same outcome.
 //!
 //! Reading is lenient the way the old analyzer's `dict.get` was: a missing
 //! field is `Missing`, a JSON `null` is `Null`, a number or boolean keeps its
@@ -12,6 +14,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+
+mod reader;
 
 /// One scalar field of an event.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -176,6 +180,23 @@ impl<'de: 'a, 'a, T: Deserialize<'a>> Deserialize<'de> for Lenient<T> {
     }
 }
 
+/// A nested value kept as its JSON text, read only when a rule asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawJson<'a>(&'a str);
+
+impl<'a> RawJson<'a> {
+    pub fn get(&self) -> &'a str {
+        self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw: &'de RawValue = Deserialize::deserialize(d)?;
+        Ok(RawJson(raw.get()))
+    }
+}
+
 /// A list read only if it is one; anything else reads as absent.
 #[derive(Debug)]
 pub struct LenientList<T>(pub Option<Vec<T>>);
@@ -276,21 +297,33 @@ pub struct Event<'a> {
     #[serde(borrow)]
     pub resources: LenientList<Lenient<Resource<'a>>>,
     #[serde(rename = "responseElements", borrow)]
-    pub response_elements: Option<&'a RawValue>,
+    pub response_elements: Option<RawJson<'a>>,
     #[serde(rename = "additionalEventData", borrow)]
-    pub additional_event_data: Option<&'a RawValue>,
+    pub additional_event_data: Option<RawJson<'a>>,
     #[serde(rename = "requestParameters", borrow)]
-    pub request_parameters: Option<&'a RawValue>,
+    pub request_parameters: Option<RawJson<'a>>,
 }
 
 impl<'a> Event<'a> {
     /// Parses one record; it must be a JSON object.
     pub fn parse(raw: &'a [u8]) -> Result<Event<'a>, String> {
+        Self::check_object(raw)?;
+        reader::read(raw).map_err(|e| format!("invalid event JSON: {e}"))
+    }
+
+    /// Parses one record with serde, as the struct attributes say: the
+    /// reference [`Event::parse`] is checked against (tests, fuzzing).
+    pub fn parse_with_serde(raw: &'a [u8]) -> Result<Event<'a>, String> {
+        Self::check_object(raw)?;
+        serde_json::from_slice(raw).map_err(|e| format!("invalid event JSON: {e}"))
+    }
+
+    fn check_object(raw: &[u8]) -> Result<(), String> {
         let first = raw.iter().find(|b| !b.is_ascii_whitespace());
         if first != Some(&b'{') {
             return Err("an event is not a JSON object".into());
         }
-        serde_json::from_slice(raw).map_err(|e| format!("invalid event JSON: {e}"))
+        Ok(())
     }
 
     pub fn identity(&self) -> Option<&UserIdentity<'a>> {
@@ -305,20 +338,21 @@ impl<'a> Event<'a> {
         }
     }
 
-    /// Who acted, as one string: the ARN when there is one.
-    pub fn principal(&self) -> Option<String> {
+    /// Who acted, as one string: the ARN when there is one (borrowed: this
+    /// runs for every event).
+    pub fn principal(&self) -> Option<Cow<'_, str>> {
         let id = self.identity()?;
         if let Some(arn) = id.arn.as_str() {
-            return Some(arn.to_owned());
+            return Some(Cow::Borrowed(arn));
         }
         if let Some(invoked_by) = id.invoked_by.as_str() {
-            return Some(invoked_by.to_owned());
+            return Some(Cow::Borrowed(invoked_by));
         }
         let kind = id.kind.as_str().unwrap_or("Unknown");
         id.principal_id
             .as_str()
-            .map(|p| format!("{kind}:{p}"))
-            .or_else(|| id.user_name.as_str().map(|u| format!("{kind}:{u}")))
+            .or_else(|| id.user_name.as_str())
+            .map(|name| Cow::Owned(format!("{kind}:{name}")))
     }
 
     /// The user name, or for a role session the name of the role.
@@ -331,7 +365,7 @@ impl<'a> Event<'a> {
     }
 
     /// Reads a string member of one of the raw nested objects.
-    pub fn nested_str(raw: Option<&'a RawValue>, key: &str) -> Option<String> {
+    pub fn nested_str(raw: Option<RawJson<'a>>, key: &str) -> Option<String> {
         let map: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(raw?.get()).ok()?;
         match map.get(key)? {

@@ -182,10 +182,10 @@ impl Stats {
                 d.hourly_counts.add(hour, max_keys);
             }
             if self.first_event_time.as_deref().is_none_or(|t| time < t) {
-                self.first_event_time = Some(time.to_owned());
+                set_reusing(&mut self.first_event_time, time);
             }
             if self.last_event_time.as_deref().is_none_or(|t| time > t) {
-                self.last_event_time = Some(time.to_owned());
+                set_reusing(&mut self.last_event_time, time);
             }
         }
     }
@@ -202,6 +202,17 @@ impl Stats {
 
     pub fn count(&self, status: Status) -> u64 {
         self.inputs.iter().filter(|i| i.status == status).count() as u64
+    }
+}
+
+/// In a time-ordered log the last time moves on every event: reuse its buffer.
+fn set_reusing(bound: &mut Option<String>, time: &str) {
+    match bound {
+        Some(t) => {
+            t.clear();
+            t.push_str(time);
+        }
+        None => *bound = Some(time.to_owned()),
     }
 }
 

@@ -1,5 +1,7 @@
 //! Event field extraction (`event.rs`): the fuzzer's bytes are one record.
-//! Every field the rules read must be what serde reads there (a string as
+//! The fast reader must accept exactly what serde's derive accepts and read
+//! the same fields from it. Every field must be what serde reads there as a
+//! plain JSON value too (a string as
 //! itself, a number as text that reads back as the same number, a bool as
 //! `true`/`false`, an object or list as `{}`/`[]`, Python's truthiness), and
 //! the record must go through a whole session, rules and report included.
@@ -86,6 +88,11 @@ fn fields(e: &Event, record: &Map<String, Value>) {
 }
 
 fuzz_target!(|data: &[u8]| {
+    match (Event::parse(data), Event::parse_with_serde(data)) {
+        (Ok(fast), Ok(serde)) => assert_eq!(format!("{fast:?}"), format!("{serde:?}")),
+        (Err(_), Err(_)) => {}
+        (fast, serde) => panic!("fast reader: {fast:?}\nserde: {serde:?}"),
+    }
     if let Ok(event) = Event::parse(data) {
         let _ = (
             event.identity_type_key(),

@@ -363,7 +363,7 @@ impl Hit {
             event_id: text(&e.event_id),
             event_name: text(&e.event_name),
             event_source: text(&e.event_source),
-            principal: e.principal().unwrap_or_default(),
+            principal: e.principal().unwrap_or_default().into_owned(),
             source_ip: text(&e.source_ip),
             account_id: account,
             region: text(&e.aws_region),
