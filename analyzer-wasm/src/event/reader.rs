@@ -1,12 +1,12 @@
 //! The fast way to read an [`Event`]: one pass over the record that reads the
-//! values the rules use and skips everything else with vectorized searches.
+//! values the rules use and skips everything else, eight bytes a step.
 //!
 //! serde's derive reads the same fields, but it looks at every byte through
 //! its dispatch, and it reads each lenient nested object twice (as raw text,
 //! then as a struct). This reader accepts and refuses exactly the records
 //! serde does and reads the same values from them: [`Event::parse_with_serde`]
-//! is the reference it is compared with, in the tests below and in the
-//! `event_fields` fuzz target. What that takes, rule by rule:
+//! is the reference it is compared with, in `tests/event_reader.rs` and in
+//! the `event_fields` fuzz target. What that takes, rule by rule:
 //!
 //! - the grammar is strict JSON, as serde_json's: no trailing commas,
 //!   no control characters in strings, `\u` escapes of four hex digits,
