@@ -111,19 +111,19 @@ fn run_inner(
         Some(dir) => {
             fs::create_dir_all(&dir).map_err(|e| format!("cannot create {dir}: {e}"))?;
             for artifact in &report.artifacts {
-                let path = Path::new(&dir).join(&artifact.name);
-                fs::write(&path, &artifact.data)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                let path = Path::new(&dir).join(artifact.name);
+                let cannot =
+                    |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+                let file = fs::File::create(&path).map_err(|e| cannot(&e))?;
+                let mut file = std::io::BufWriter::with_capacity(256 << 10, file);
+                session.write_artifact(artifact.name, &mut file)?;
+                file.flush().map_err(|e| cannot(&e))?;
             }
         }
         None => {
-            let insights = report
-                .artifacts
-                .iter()
-                .find(|a| a.name == INSIGHTS_JSON)
-                .expect("every report has insights.json");
-            stdout
-                .write_all(&insights.data)
+            let mut out = std::io::BufWriter::new(&mut *stdout);
+            session.write_artifact(INSIGHTS_JSON, &mut out)?;
+            out.flush()
                 .map_err(|e| format!("cannot write to stdout: {e}"))?;
         }
     }

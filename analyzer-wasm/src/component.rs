@@ -77,8 +77,9 @@ impl wit::Guest for Component {
     }
 }
 
-/// The engine, and after `finish` the artifacts waiting to be written.
-pub struct SessionResource(RefCell<Session>, RefCell<Vec<Artifact>>);
+/// The engine, and after `finish` the names of the artifacts not yet
+/// written: the contract lets the host ask for each once.
+pub struct SessionResource(RefCell<Session>, RefCell<Vec<&'static str>>);
 
 impl wit::GuestSession for SessionResource {
     fn open(config: String) -> Result<wit::Session, t::Error> {
@@ -124,7 +125,15 @@ impl wit::GuestSession for SessionResource {
                 events: s.events,
                 findings: s.findings,
             },
-            artifacts: report.artifacts.iter().map(artifact_info).collect(),
+            artifacts: report
+                .artifacts
+                .iter()
+                .map(|a| t::ArtifactInfo {
+                    name: a.name.into(),
+                    media_type: a.media_type.into(),
+                    bytes: a.bytes,
+                })
+                .collect(),
             problems: report.problems.into_iter().map(outcome).collect(),
             alerts: report
                 .alerts
@@ -136,18 +145,26 @@ impl wit::GuestSession for SessionResource {
                 })
                 .collect(),
         };
-        *self.1.borrow_mut() = report.artifacts;
+        *self.1.borrow_mut() = report.artifacts.iter().map(|a| a.name).collect();
         wire
     }
 
     fn write_artifact(&self, name: String, out: wit::OutputStream) -> Result<(), t::Error> {
         let mut waiting = self.1.borrow_mut();
-        let index = waiting.iter().position(|a| a.name == name).ok_or_else(|| {
+        let index = waiting.iter().position(|&a| a == name).ok_or_else(|| {
             t::Error::InvalidState(format!("no artifact {name:?} is waiting to be written"))
         })?;
-        // Written once, then freed: the host holds it from here.
-        let artifact = waiting.swap_remove(index);
-        write_to(out, &artifact.data)
+        waiting.swap_remove(index);
+        // Rendered straight into the stream, in large writes: fewer calls
+        // into the host, and the artifact is never whole in memory.
+        let mut out = std::io::BufWriter::with_capacity(256 << 10, out);
+        self.0
+            .borrow()
+            .write_artifact(&name, &mut out)
+            .map_err(t::Error::Limit)?;
+        std::io::Write::flush(&mut out).map_err(|e| {
+            t::Error::Limit(format!("the host's output stream refused the bytes: {e}"))
+        })
     }
 }
 

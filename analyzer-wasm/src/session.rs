@@ -1,6 +1,6 @@
 //! One analysis over many inputs: the engine behind the `session` resource.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use serde::{Deserialize, Serialize};
 
@@ -9,13 +9,16 @@ use crate::container::{self, Contents};
 use crate::event::Event;
 use crate::findings::{self, Alert, Findings};
 use crate::input;
-use crate::report::{self, Artifact};
+use crate::report::{self, ArtifactInfo, Finished};
 use crate::stats::{InputRecord, STATE_VERSION, Stats, Status};
 
 pub struct Session {
     config: Config,
     stats: Stats,
     findings: Findings,
+    /// What the last `finish` fixed for the artifacts; anything added
+    /// after it clears this, so no artifact mixes two states.
+    finished: Option<Finished>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,7 +33,8 @@ pub struct Summary {
 
 pub struct Report {
     pub summary: Summary,
-    pub artifacts: Vec<Artifact>,
+    /// Rendered on demand by [`Session::write_artifact`].
+    pub artifacts: Vec<ArtifactInfo>,
     /// Inputs that failed or were skipped.
     pub problems: Vec<InputRecord>,
     /// The findings to deliver at once (`rules.alerts`: high and critical
@@ -53,12 +57,14 @@ impl Session {
             config: Config::parse(config)?,
             stats: Stats::default(),
             findings: Findings::default(),
+            finished: None,
         })
     }
 
     /// Reads one input to its end. A failed input contributes no counts, so
     /// a report never holds half a file.
     pub fn add(&mut self, name: &str, raw: impl Read) -> InputRecord {
+        self.finished = None;
         let mut file_stats = Stats::default();
         let mut file_findings = Findings::default();
         let read = read_input(raw, &self.config, &mut file_stats, &mut file_findings);
@@ -90,6 +96,7 @@ impl Session {
 
     /// An input the host could not deliver: listed as failed, counted nowhere.
     pub fn record_failure(&mut self, name: &str, reason: &str) {
+        self.finished = None;
         self.stats.inputs.push(InputRecord {
             name: name.to_owned(),
             status: Status::Failed,
@@ -126,6 +133,7 @@ impl Session {
         }
         let saved: SavedState =
             serde_json::from_slice(state).map_err(|e| format!("corrupt analyzer state: {e}"))?;
+        self.finished = None;
         self.stats.merge(saved.stats, self.config.limits.max_keys);
         self.findings.merge(saved.findings, &self.config.rules);
         Ok(())
@@ -155,9 +163,15 @@ impl Session {
             by_severity: self.findings.by_severity(&findings, &self.config.rules),
             burst_untracked: self.findings.burst_untracked(),
         };
+        let alerts = findings::alerts(&findings, &self.config.rules.alerts);
+        let finished = self.finished.insert(Finished {
+            summary,
+            findings,
+            extra,
+        });
         Report {
-            alerts: findings::alerts(&findings, &self.config.rules.alerts),
-            artifacts: report::render(&self.stats, &summary, &findings, &extra),
+            alerts,
+            artifacts: report::describe(&self.stats, finished),
             problems: self
                 .stats
                 .inputs
@@ -165,8 +179,30 @@ impl Session {
                 .filter(|i| i.status != Status::Analyzed)
                 .cloned()
                 .collect(),
-            summary,
+            summary: finished.summary.clone(),
         }
+    }
+
+    /// Renders the artifact `name` of the last `finish` into `out`, with
+    /// exactly the length `finish` listed.
+    pub fn write_artifact(&self, name: &str, out: &mut dyn Write) -> Result<(), String> {
+        let finished = self.finished.as_ref().ok_or_else(|| {
+            format!(
+                "no report to write {name:?} from: `finish` was not called since the last input"
+            )
+        })?;
+        match report::write(name, &self.stats, finished, out) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(format!("a report has no artifact {name:?}")),
+            Err(e) => Err(format!("cannot write {name}: {e}")),
+        }
+    }
+
+    /// The artifact `name` of the last `finish`, in memory (for tests and tools).
+    pub fn artifact(&self, name: &str) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        self.write_artifact(name, &mut out)?;
+        Ok(out)
     }
 }
 
@@ -216,14 +252,42 @@ mod tests {
             let log = format!(r#"[{{"sourceIPAddress":"{ip}"}},{{"sourceIPAddress":"{ip}"}}]"#);
             s.add(ip, log.as_bytes());
         }
-        let report = s.finish();
-        let insights = &report.artifacts[0].data;
-        let doc: serde_json::Value = serde_json::from_slice(insights).unwrap();
+        s.finish();
+        let insights = s.artifact(report::INSIGHTS_JSON).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&insights).unwrap();
         assert_eq!(doc["source_ip_counts"].as_object().unwrap().len(), 2);
         assert_eq!(
             doc["truncated_dimensions"]["source_ip_counts"]["other_events"],
             4
         );
+    }
+
+    /// Artifacts are rendered when written: each must be exactly as long as
+    /// `finish` said, and none may mix the state before and after an input.
+    #[test]
+    fn artifacts_render_as_long_as_listed_and_only_after_finish() {
+        let mut s = Session::open("").unwrap();
+        s.add(
+            "a",
+            &br#"[{"eventName":"ConsoleLogin","sourceIPAddress":"1.2.3.4"}]"#[..],
+        );
+        let report = s.finish();
+        assert_eq!(report.artifacts.len(), 6);
+        for artifact in &report.artifacts {
+            let bytes = s.artifact(artifact.name).unwrap();
+            assert_eq!(bytes.len() as u64, artifact.bytes, "{}", artifact.name);
+            assert_eq!(
+                s.artifact(artifact.name).unwrap(),
+                bytes,
+                "rendered twice alike"
+            );
+        }
+        assert!(s.artifact("other.txt").unwrap_err().contains("no artifact"));
+        s.add("b", &br#"[{"eventName":"B"}]"#[..]);
+        let err = s.artifact(report::INSIGHTS_JSON).unwrap_err();
+        assert!(err.contains("`finish` was not called"), "{err}");
+        s.finish();
+        assert!(s.artifact(report::INSIGHTS_JSON).is_ok());
     }
 
     #[test]

@@ -65,13 +65,8 @@ fn flood() -> Vec<Value> {
     records
 }
 
-fn findings_json(report: &Report) -> Value {
-    let artifact = report
-        .artifacts
-        .iter()
-        .find(|a| a.name == FINDINGS_JSON)
-        .unwrap();
-    serde_json::from_slice(&artifact.data).unwrap()
+fn findings_json(session: &Session) -> Value {
+    serde_json::from_slice(&session.artifact(FINDINGS_JSON).unwrap()).unwrap()
 }
 
 fn alert_keys(report: &Report) -> Vec<&str> {
@@ -79,13 +74,13 @@ fn alert_keys(report: &Report) -> Vec<&str> {
 }
 
 /// What a report says about findings and alerts, to compare reports.
-fn outcome(report: &Report) -> (Value, Vec<(String, String, String)>) {
+fn outcome(session: &Session, report: &Report) -> (Value, Vec<(String, String, String)>) {
     let alerts = report
         .alerts
         .iter()
         .map(|a| (a.key.clone(), a.subject.clone(), a.body.clone()))
         .collect();
-    (findings_json(report), alerts)
+    (findings_json(session), alerts)
 }
 
 #[test]
@@ -93,7 +88,7 @@ fn a_critical_after_20000_low_findings_is_reported_and_alerted() {
     let mut session = Session::open("").unwrap();
     session.add("flood.json", &log(&flood())[..]);
     let report = session.finish();
-    let doc = findings_json(&report);
+    let doc = findings_json(&session);
     let findings = doc["findings"].as_array().unwrap();
     let critical: Vec<&Value> = findings
         .iter()
@@ -122,7 +117,8 @@ fn merged_partial_states_keep_the_critical_too() {
     let records = flood();
     let mut together = Session::open("").unwrap();
     together.add("flood.json", &log(&records)[..]);
-    let expected = outcome(&together.finish());
+    let report = together.finish();
+    let expected = outcome(&together, &report);
 
     // Split into files and sessions, merged in several orders.
     for (parts, files) in [(2, 2), (3, 7), (4, 21)] {
@@ -144,7 +140,7 @@ fn merged_partial_states_keep_the_critical_too() {
                 ["CTA.3/root-key", "CloudWatch.1/root-key"]
             );
             assert!(
-                outcome(&report) == expected,
+                outcome(&merged, &report) == expected,
                 "{parts} sessions, rotation {rotation}: the merged report differs"
             );
         }
@@ -186,6 +182,6 @@ fn more_high_findings_than_the_alert_bound_end_in_one_summary_alert() {
     assert_eq!(body["first_event_time"], "2026-03-01T00:01:39Z");
     assert_eq!(body["last_event_time"], "2026-03-01T00:02:29Z");
     // Every high finding is still in the report.
-    let doc = findings_json(&report);
+    let doc = findings_json(&session);
     assert_eq!(doc["by_severity"]["high"]["reported"], 150);
 }

@@ -5,13 +5,8 @@ use analyzer_wasm::report::INSIGHTS_JSON;
 use analyzer_wasm::session::Session;
 
 fn insights(session: &mut Session) -> Vec<u8> {
-    let report = session.finish();
-    report
-        .artifacts
-        .into_iter()
-        .find(|a| a.name == INSIGHTS_JSON)
-        .unwrap()
-        .data
+    session.finish();
+    session.artifact(INSIGHTS_JSON).unwrap()
 }
 
 fn sample_files() -> Vec<(String, Vec<u8>)> {

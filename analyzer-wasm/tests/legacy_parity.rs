@@ -117,12 +117,7 @@ fn analyze(files: &[(String, Vec<u8>)]) -> Value {
     }
     let report = session.finish();
     assert_eq!(report.summary.failed, 0, "{:?}", report.problems);
-    let insights = report
-        .artifacts
-        .into_iter()
-        .find(|a| a.name == INSIGHTS_JSON)
-        .unwrap();
-    serde_json::from_slice(&insights.data).unwrap()
+    serde_json::from_slice(&session.artifact(INSIGHTS_JSON).unwrap()).unwrap()
 }
 
 /// Runs the reference with `--keep-going`: its counts, and the files it raised on.
@@ -331,13 +326,8 @@ fn merged_partial_states_keep_the_legacy_readings() {
         part.add("part.json", &body[..]);
         merged.merge_state(&part.export_state()).unwrap();
     }
-    let report = merged.finish();
-    let insights = report
-        .artifacts
-        .into_iter()
-        .find(|a| a.name == INSIGHTS_JSON)
-        .unwrap();
-    let insights: Value = serde_json::from_slice(&insights.data).unwrap();
+    merged.finish();
+    let insights: Value = serde_json::from_slice(&merged.artifact(INSIGHTS_JSON).unwrap()).unwrap();
     assert_eq!(insights["event_category_counts"], json!({"Data": 1}));
     assert_eq!(insights["source_ip_counts"], json!({"198.51.100.7": 1}));
     assert_eq!(insights["region_counts"], json!({"us-east-1": 2}));

@@ -319,12 +319,9 @@ fn report_html() -> Vec<u8> {
     assert_eq!(broken.status, Status::Failed);
     let report = session.finish();
     assert!(report.summary.findings > 0);
-    report
-        .artifacts
-        .into_iter()
-        .find(|a| a.name == REPORT_HTML)
+    session
+        .artifact(REPORT_HTML)
         .expect("the report has report.html")
-        .data
 }
 
 /// Reads a PNG's width and height from its IHDR chunk.

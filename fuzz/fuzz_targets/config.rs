@@ -45,13 +45,9 @@ fuzz_target!(|data: &[u8]| {
     merged.merge_state(&state).expect("twice, too");
     assert_eq!(merged.summary().events, 2 * session.summary().events);
     for mut s in [session, merged] {
-        let report = s.finish();
-        let insights = report
-            .artifacts
-            .iter()
-            .find(|a| a.name == INSIGHTS_JSON)
-            .expect("insights.json");
-        serde_json::from_slice::<serde_json::Value>(&insights.data).expect("insights.json is JSON");
+        s.finish();
+        let insights = s.artifact(INSIGHTS_JSON).expect("insights.json");
+        serde_json::from_slice::<serde_json::Value>(&insights).expect("insights.json is JSON");
     }
 
     let outcome = consolidator.add("sample.json", SAMPLE_LOG.as_bytes());

@@ -118,13 +118,9 @@ fuzz_target!(|data: &[u8]| {
     log.extend_from_slice(b"]}");
     let mut session = Session::open("").expect("the default configuration");
     let outcome = session.add("one-record.json", &log[..]);
-    let report = session.finish();
-    let insights = report
-        .artifacts
-        .iter()
-        .find(|a| a.name == INSIGHTS_JSON)
-        .expect("insights.json");
-    let insights: Value = serde_json::from_slice(&insights.data).expect("insights.json is JSON");
+    session.finish();
+    let insights = session.artifact(INSIGHTS_JSON).expect("insights.json");
+    let insights: Value = serde_json::from_slice(&insights).expect("insights.json is JSON");
     let analyzed = outcome.status == Status::Analyzed;
     assert_eq!(
         insights["total_events"],

@@ -11,12 +11,12 @@ use serde_json::Value;
 
 fn report(session: &mut Session) {
     let report = session.finish();
-    let insights = report
-        .artifacts
-        .iter()
-        .find(|a| a.name == INSIGHTS_JSON)
-        .expect("insights.json");
-    serde_json::from_slice::<Value>(&insights.data).expect("insights.json is JSON");
+    for artifact in &report.artifacts {
+        let bytes = session.artifact(artifact.name).expect("every listed artifact");
+        assert_eq!(bytes.len() as u64, artifact.bytes, "{} as long as listed", artifact.name);
+    }
+    let insights = session.artifact(INSIGHTS_JSON).expect("insights.json");
+    serde_json::from_slice::<Value>(&insights).expect("insights.json is JSON");
 }
 
 fuzz_target!(|data: &[u8]| {

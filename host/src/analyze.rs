@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 
-use crate::bindings::{InputOutcome, InputStatus, Report};
+use crate::bindings::{Artifact, InputOutcome, InputStatus, Report};
 use crate::inputs::{Input, Unreadable};
 use crate::runtime::{Analyzer, Handle, Instance};
 use crate::storage::LazyS3;
@@ -35,6 +35,7 @@ pub async fn analyze(
     s3: Arc<LazyS3>,
     job: Job,
     on_outcome: OnOutcome,
+    deliver: impl AsyncFnMut(Artifact) -> Result<()>,
 ) -> Result<Report> {
     let workers = job.workers.clamp(1, job.inputs.len().max(1));
     let queue = Arc::new(Mutex::new(VecDeque::from(job.inputs)));
@@ -74,7 +75,8 @@ pub async fn analyze(
             detail: u.reason.clone(),
         });
     }
-    instance.finish(session).await
+    // One artifact at a time: the host never holds the whole report.
+    instance.finish_with(session, deliver).await
 }
 
 async fn fresh(analyzer: &Analyzer, config: &str) -> Result<(Instance, Handle)> {

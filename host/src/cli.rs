@@ -431,12 +431,16 @@ async fn run(cli: Cli) -> Result<u8> {
             let on_outcome =
                 report_outcome(progress.clone(), tally.clone(), failures.clone(), verbose);
             let analyzing = Instant::now();
-            let report = analyze::analyze(&analyzer, s3.clone(), job, on_outcome).await?;
+            let mut written = Vec::new();
+            let deliver = async |artifact| {
+                written.push(destination.write_one(artifact, &s3).await?);
+                Ok(())
+            };
+            let report = analyze::analyze(&analyzer, s3.clone(), job, on_outcome, deliver).await?;
             let analysis = analyzing.elapsed();
             if let Some(bar) = progress {
                 bar.finish_and_clear();
             }
-            let written = destination.write(&report.artifacts, &s3).await?;
             let s = &report.summary;
             // The whole run, then the analysis alone (without loading the
             // component and listing the inputs), as the progress bar saw it.

@@ -29,38 +29,28 @@ impl Destination {
         }
     }
 
-    /// Writes every artifact; returns where each went.
-    pub async fn write(&self, artifacts: &[Artifact], s3: &LazyS3) -> Result<Vec<String>> {
-        let mut written = Vec::new();
+    /// Writes one artifact; returns where it went.
+    pub async fn write_one(&self, artifact: Artifact, s3: &LazyS3) -> Result<String> {
+        let name = safe_name(&artifact.name)?;
         match self {
             Destination::Dir(dir) => {
                 tokio::fs::create_dir_all(dir)
                     .await
                     .with_context(|| format!("cannot create {}", dir.display()))?;
-                for a in artifacts {
-                    let path = dir.join(safe_name(&a.name)?);
-                    tokio::fs::write(&path, &a.data)
-                        .await
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                    written.push(path.display().to_string());
-                }
+                let path = dir.join(name);
+                tokio::fs::write(&path, &artifact.data)
+                    .await
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Ok(path.display().to_string())
             }
             Destination::S3(loc) => {
-                for a in artifacts {
-                    let target = loc.child(safe_name(&a.name)?);
-                    storage::put(
-                        s3.get().await,
-                        &target.bucket,
-                        &target.key,
-                        a.data.clone(),
-                        &a.media_type,
-                    )
-                    .await?;
-                    written.push(target.to_string());
-                }
+                let target = loc.child(name);
+                let client = s3.get().await;
+                let (bucket, key) = (&target.bucket, &target.key);
+                storage::put(client, bucket, key, artifact.data, &artifact.media_type).await?;
+                Ok(target.to_string())
             }
         }
-        Ok(written)
     }
 }
 

@@ -38,19 +38,22 @@ pub struct AnalyzeReport {
     pub day_report: Option<day_report::Request>,
 }
 
-pub(super) async fn write_all(
+pub(super) async fn write_one(
     services: &Services,
     bucket: &str,
     prefix: &str,
-    artifacts: &[Artifact],
-) -> Result<Vec<String>> {
-    let mut written = Vec::new();
-    for a in artifacts {
-        let key = format!("{prefix}{}", crate::outputs::safe_name(&a.name)?);
-        storage::put(&services.s3, bucket, &key, a.data.clone(), &a.media_type).await?;
-        written.push(format!("s3://{bucket}/{key}"));
-    }
-    Ok(written)
+    artifact: Artifact,
+) -> Result<String> {
+    let key = format!("{prefix}{}", crate::outputs::safe_name(&artifact.name)?);
+    storage::put(
+        &services.s3,
+        bucket,
+        &key,
+        artifact.data,
+        &artifact.media_type,
+    )
+    .await?;
+    Ok(format!("s3://{bucket}/{key}"))
 }
 
 pub async fn run(
@@ -99,10 +102,15 @@ pub async fn run(
             instance.add_stream(session, &name, reader).await?;
         }
         let state = instance.export_state(session).await?;
-        let report = instance.finish(session).await?;
-
         let report_prefix = partition.prefix(&c.output_prefix);
-        written = write_all(services, out_bucket, &report_prefix, &report.artifacts).await?;
+        let mut artifacts = Vec::new();
+        let report = instance
+            .finish_with(session, async |artifact| {
+                artifacts.push(write_one(services, out_bucket, &report_prefix, artifact).await?);
+                Ok(())
+            })
+            .await?;
+        written = artifacts;
         let state_key = format!("{report_prefix}state.json");
         storage::put(
             &services.s3,
@@ -184,7 +192,8 @@ async fn real_time(
     let version = target.version_id.as_deref();
     let reader = storage::open_version(&services.s3, bucket, key, version).await?;
     let outcome = instance.add_stream(session, &object, reader).await?;
-    let report = instance.finish(session).await?;
+    // Only the alerts matter here: each artifact is dropped as it arrives.
+    let report = instance.finish_with(session, async |_| Ok(())).await?;
     let delivered = services.alerts.deliver(&report.alerts).await?;
     Ok(AnalyzeReport {
         object,

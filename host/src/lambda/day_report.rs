@@ -183,9 +183,14 @@ pub async fn build(
                     .await?;
             }
         }
-        let report = instance.finish(session).await?;
-        let written =
-            super::analyze_job::write_all(services, bucket, &day_prefix, &report.artifacts).await?;
+        let mut written = Vec::new();
+        instance
+            .finish_with(session, async |artifact| {
+                let at = super::analyze_job::write_one(services, bucket, &day_prefix, artifact);
+                written.push(at.await?);
+                Ok(())
+            })
+            .await?;
         let after = states(s3, bucket, &states_prefix).await?;
         if newest_states(&states_prefix, &after).0 == newest {
             tracing::info!(%day, states = newest.len(), "day report written");

@@ -419,6 +419,25 @@ impl Instance {
     /// The report, its artifacts received one by one through capped
     /// streams: together at most the memory limit, in bytes.
     pub async fn finish(&mut self, h: Handle) -> Result<Report> {
+        let mut artifacts = Vec::new();
+        let mut report = self
+            .finish_with(h, async |artifact| {
+                artifacts.push(artifact);
+                Ok(())
+            })
+            .await?;
+        report.artifacts = artifacts;
+        Ok(report)
+    }
+
+    /// The report, each artifact handed to `deliver` as soon as it is
+    /// received, so the host holds one at a time (the report's artifacts are
+    /// then left empty). An error from `deliver` stops the delivery.
+    pub async fn finish_with(
+        &mut self,
+        h: Handle,
+        mut deliver: impl AsyncFnMut(Artifact) -> Result<()>,
+    ) -> Result<Report> {
         let info = self
             .call(async |store, b| {
                 let api = b.cloudtrail_analyzer_analyzer().session();
@@ -431,7 +450,6 @@ impl Instance {
             info.artifacts.len()
         );
         let mut budget = self.limits.memory_bytes;
-        let mut artifacts = Vec::with_capacity(info.artifacts.len());
         for artifact in info.artifacts {
             let sink = Sink::new(budget);
             let stream = self.output(&sink)?;
@@ -447,15 +465,16 @@ impl Instance {
             }
             let data = received(&sink, &artifact)?;
             budget -= data.len() as u64;
-            artifacts.push(Artifact {
+            deliver(Artifact {
                 name: artifact.name,
                 media_type: artifact.media_type,
                 data,
-            });
+            })
+            .await?;
         }
         Ok(Report {
             summary: info.summary,
-            artifacts,
+            artifacts: Vec::new(),
             problems: info.problems.into_iter().map(printable_outcome).collect(),
             alerts: info.alerts,
         })
