@@ -124,7 +124,14 @@ pub fn write(
 }
 
 /// A writer that only counts what it is given.
-struct ByteCount(u64);
+#[derive(Default)]
+pub struct ByteCount(u64);
+
+impl ByteCount {
+    pub fn bytes(&self) -> u64 {
+        self.0
+    }
+}
 
 impl Write for ByteCount {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {

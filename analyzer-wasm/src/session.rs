@@ -42,13 +42,21 @@ pub struct Report {
     pub alerts: Vec<Alert>,
 }
 
-/// The exported state: versioned so a session refuses another component's.
-#[derive(Serialize, Deserialize)]
+/// The exported state: versioned so a session refuses another component's
+/// (`merge_state` reads the version on its own first).
+#[derive(Deserialize)]
 struct SavedState {
-    state_version: u32,
-    producer: String,
     stats: Stats,
     findings: Findings,
+}
+
+/// The state as it is written, borrowing the session's.
+#[derive(Serialize)]
+struct SavedStateRef<'a> {
+    state_version: u32,
+    producer: String,
+    stats: &'a Stats,
+    findings: &'a Findings,
 }
 
 impl Session {
@@ -107,13 +115,21 @@ impl Session {
     }
 
     pub fn export_state(&self) -> Vec<u8> {
-        let saved = SavedState {
+        // Serialized where it lies: a copy would double the state's memory.
+        let saved = SavedStateRef {
             state_version: STATE_VERSION,
             producer: crate::producer(),
-            stats: self.stats.clone(),
-            findings: self.findings.clone(),
+            stats: &self.stats,
+            findings: &self.findings,
         };
-        serde_json::to_vec(&saved).expect("state serializes")
+        // Measured first, then written into a buffer of exactly that size:
+        // a state is the largest thing a session hands over, and a growing
+        // buffer would need up to twice its size while it grows.
+        let mut counted = report::ByteCount::default();
+        serde_json::to_writer(&mut counted, &saved).expect("state serializes");
+        let mut out = Vec::with_capacity(counted.bytes() as usize);
+        serde_json::to_writer(&mut out, &saved).expect("state serializes");
+        out
     }
 
     pub fn merge_state(&mut self, state: &[u8]) -> Result<(), String> {

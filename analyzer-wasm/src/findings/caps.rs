@@ -9,7 +9,7 @@ use serde_json::Value;
 /// Kept per severity by default. High and critical findings are rare and
 /// each matters, so their caps only bound memory against a flood: a report
 /// peaks at about 2.2 KB per finding (state, the list a report renders
-/// from, one artifact at a time; 100,000 high findings took 220 MiB
+/// from, one artifact at a time; 100,000 high findings took 215 MiB
 /// natively), so all four caps full (120,000 findings) stay near 270 MB,
 /// inside the 768 MB the analyze function gives the component by default. Low and medium findings are the noise a day can hold tens of
 /// thousands of.
