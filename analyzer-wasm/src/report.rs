@@ -73,12 +73,12 @@ pub fn describe(stats: &Stats, finished: &Finished) -> Vec<ArtifactInfo> {
     ARTIFACTS
         .iter()
         .map(|&(name, media_type)| {
-            let mut counted = ByteCount(0);
+            let mut counted = ByteCount::default();
             write(name, stats, finished, &mut counted).expect("counting bytes cannot fail");
             ArtifactInfo {
                 name,
                 media_type,
-                bytes: counted.0,
+                bytes: counted.bytes(),
             }
         })
         .collect()

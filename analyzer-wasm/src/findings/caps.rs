@@ -11,8 +11,9 @@ use serde_json::Value;
 /// peaks at about 2.2 KB per finding (state, the list a report renders
 /// from, one artifact at a time; 100,000 high findings took 215 MiB
 /// natively), so all four caps full (120,000 findings) stay near 270 MB,
-/// inside the 768 MB the analyze function gives the component by default. Low and medium findings are the noise a day can hold tens of
-/// thousands of.
+/// inside the 768 MB the analyze function gives the component by default.
+/// Low and medium findings are the noise a day can hold tens of thousands
+/// of.
 pub const DEFAULT_MAX_CRITICAL: usize = 50_000;
 pub const DEFAULT_MAX_HIGH: usize = 50_000;
 pub const DEFAULT_MAX_MEDIUM: usize = 10_000;

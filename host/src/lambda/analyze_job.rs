@@ -20,8 +20,8 @@ use super::events::ObjectRef;
 use super::layout::{Partition, daily_prefix};
 use super::manifest;
 use crate::alerts::Delivered;
-use crate::bindings::Artifact;
-use crate::runtime::Analyzer;
+use crate::bindings::Report;
+use crate::runtime::{Analyzer, Handle, Instance};
 use crate::storage;
 
 #[derive(Debug, Serialize)]
@@ -38,22 +38,27 @@ pub struct AnalyzeReport {
     pub day_report: Option<day_report::Request>,
 }
 
-pub(super) async fn write_one(
+/// Finishes the report and puts each artifact under `prefix` as it
+/// arrives; returns the report and where each artifact went.
+pub(super) async fn write_report(
+    instance: &mut Instance,
+    session: Handle,
     services: &Services,
     bucket: &str,
     prefix: &str,
-    artifact: Artifact,
-) -> Result<String> {
-    let key = format!("{prefix}{}", crate::outputs::safe_name(&artifact.name)?);
-    storage::put(
-        &services.s3,
-        bucket,
-        &key,
-        artifact.data,
-        &artifact.media_type,
-    )
-    .await?;
-    Ok(format!("s3://{bucket}/{key}"))
+) -> Result<(Report, Vec<String>)> {
+    let mut written = Vec::new();
+    let report = instance
+        .finish_with(session, async |artifact| {
+            let name = crate::outputs::safe_name(&artifact.name)?;
+            let key = format!("{prefix}{name}");
+            let (data, media_type) = (artifact.data, &artifact.media_type);
+            storage::put(&services.s3, bucket, &key, data, media_type).await?;
+            written.push(format!("s3://{bucket}/{key}"));
+            Ok(())
+        })
+        .await?;
+    Ok((report, written))
 }
 
 pub async fn run(
@@ -103,14 +108,9 @@ pub async fn run(
         }
         let state = instance.export_state(session).await?;
         let report_prefix = partition.prefix(&c.output_prefix);
-        let mut artifacts = Vec::new();
-        let report = instance
-            .finish_with(session, async |artifact| {
-                artifacts.push(write_one(services, out_bucket, &report_prefix, artifact).await?);
-                Ok(())
-            })
-            .await?;
-        written = artifacts;
+        let report;
+        (report, written) =
+            write_report(&mut instance, session, services, out_bucket, &report_prefix).await?;
         let state_key = format!("{report_prefix}state.json");
         storage::put(
             &services.s3,

@@ -183,14 +183,9 @@ pub async fn build(
                     .await?;
             }
         }
-        let mut written = Vec::new();
-        instance
-            .finish_with(session, async |artifact| {
-                let at = super::analyze_job::write_one(services, bucket, &day_prefix, artifact);
-                written.push(at.await?);
-                Ok(())
-            })
-            .await?;
+        let (_, written) =
+            super::analyze_job::write_report(&mut instance, session, services, bucket, &day_prefix)
+                .await?;
         let after = states(s3, bucket, &states_prefix).await?;
         if newest_states(&states_prefix, &after).0 == newest {
             tracing::info!(%day, states = newest.len(), "day report written");
