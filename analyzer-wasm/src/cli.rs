@@ -4,8 +4,10 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::report::INSIGHTS_JSON;
+use crate::rules::sigma::RuleSet;
 use crate::session::Session;
 use crate::stats::Status;
 
@@ -20,6 +22,8 @@ Arguments:
 
 Options:
       --config <FILE>  rules configuration (JSON), see the README
+      --sigma <PATH>   Sigma rules: a YAML file, or a folder of them (*.yml,
+                       *.yaml, read recursively); may be given again
       --out <DIR>      write every artifact into DIR instead of printing
                        insights.json (map DIR in with a writable --dir)
   -h, --help           print this help
@@ -48,6 +52,7 @@ fn run_inner(
     let mut paths = Vec::new();
     let mut config_path = None;
     let mut out_dir = None;
+    let mut sigma_paths = Vec::new();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -61,6 +66,9 @@ fn run_inner(
             }
             "--config" => config_path = Some(rest.next().ok_or("--config needs a file")?.clone()),
             "--out" => out_dir = Some(rest.next().ok_or("--out needs a folder")?.clone()),
+            "--sigma" => sigma_paths.push(PathBuf::from(
+                rest.next().ok_or("--sigma needs a file or folder")?,
+            )),
             flag if flag.starts_with('-') && flag.len() > 1 => {
                 return Err(format!("unknown option '{flag}' (see --help)"));
             }
@@ -74,7 +82,8 @@ fn run_inner(
         Some(p) => fs::read_to_string(&p).map_err(|e| format!("cannot read config {p}: {e}"))?,
         None => String::new(),
     };
-    let mut session = Session::open(&config)?;
+    let sigma = load_sigma(&sigma_paths, stderr)?;
+    let mut session = Session::open_with_sigma(&config, sigma)?;
 
     let mut files = Vec::new();
     let mut failed = false;
@@ -134,6 +143,60 @@ fn run_inner(
         s.inputs, s.analyzed, s.skipped, s.failed, s.events
     );
     Ok(if failed { 1 } else { 0 })
+}
+
+/// Loads the default Sigma pack and the rules under `paths`. A rule this engine does not
+/// evaluate is named and left out; a broken one (bad YAML, an unknown
+/// modifier) fails the run, as a typo in the configuration does.
+fn load_sigma(paths: &[PathBuf], stderr: &mut dyn Write) -> Result<Arc<RuleSet>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        let mut found = Vec::new();
+        collect_files(path, &mut found).map_err(|e| format!("{}: {e}", path.display()))?;
+        if path.is_dir() {
+            found.retain(|f| {
+                f.extension().is_some_and(|x| {
+                    x.eq_ignore_ascii_case("yml") || x.eq_ignore_ascii_case("yaml")
+                })
+            });
+        }
+        for file in found {
+            let content = fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            files.push((file.display().to_string(), content));
+        }
+    }
+    let (set, refused) = RuleSet::load_with_default_pack(
+        files
+            .iter()
+            .map(|(name, content)| (name.as_str(), &content[..])),
+        |id| crate::rules::rule(id).is_some(),
+    );
+    let mut broken = 0;
+    for r in &refused {
+        let rule = if r.rule.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", r.rule)
+        };
+        let kind = if r.refusal.unsupported {
+            "not loaded"
+        } else {
+            broken += 1;
+            "error"
+        };
+        let _ = writeln!(
+            stderr,
+            "sigma: {kind}: {}{rule}: {}",
+            r.file, r.refusal.reason
+        );
+    }
+    if broken > 0 {
+        return Err(format!("{broken} Sigma rule(s) are broken (named above)"));
+    }
+    if !paths.is_empty() {
+        let _ = writeln!(stderr, "sigma: {} rule(s) loaded", set.rules().len());
+    }
+    Ok(Arc::new(set))
 }
 
 /// Files under `path` in a stable order (folders are walked recursively).

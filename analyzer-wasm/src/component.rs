@@ -2,9 +2,11 @@
 //! here decides anything about CloudTrail: it only converts types.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use crate::consolidate::Consolidator;
 use crate::report::Artifact;
+use crate::rules::sigma::RuleSet;
 use crate::session::Session;
 use crate::stats::{InputRecord, Status};
 
@@ -21,10 +23,58 @@ wit_bindgen::generate!({
 
 use cloudtrail::analyzer::types as t;
 use exports::cloudtrail::analyzer::analyzer as wit;
+use exports::cloudtrail::analyzer::rule_files as wit_rules;
 
 struct Component;
 
 export!(Component);
+
+thread_local! {
+    /// The Sigma rules in force in this instance: the default pack, and
+    /// the files `load-rules` gave.
+    static SIGMA: RefCell<Option<Arc<RuleSet>>> = const { RefCell::new(None) };
+}
+
+fn sigma() -> Arc<RuleSet> {
+    SIGMA.with(|s| {
+        s.borrow_mut()
+            .get_or_insert_with(|| Arc::new(load_sigma(Vec::new()).0))
+            .clone()
+    })
+}
+
+fn load_sigma(files: Vec<(&str, &[u8])>) -> (RuleSet, Vec<crate::rules::sigma::RefusedRule>) {
+    RuleSet::load_with_default_pack(files, |id| crate::rules::rule(id).is_some())
+}
+
+fn sigma_rule(r: &crate::rules::sigma::SigmaRule) -> t::Rule {
+    t::Rule {
+        id: r.id.clone(),
+        title: r.title.clone(),
+        severity: r.severity.into(),
+    }
+}
+
+impl wit_rules::Guest for Component {
+    fn load_rules(files: Vec<wit_rules::RuleFile>) -> wit_rules::RuleSet {
+        let files = files.iter().map(|f| (f.name.as_str(), &f.content[..]));
+        let (set, refused) = load_sigma(files.collect());
+        let loaded = set.rules().iter().map(sigma_rule).collect();
+        SIGMA.with(|s| *s.borrow_mut() = Some(Arc::new(set)));
+        wit_rules::RuleSet {
+            loaded,
+            refused: refused
+                .into_iter()
+                .map(|r| wit_rules::RefusedRule {
+                    file: r.file,
+                    rule: r.rule,
+                    reason: r.refusal.reason,
+                    unsupported: r.refusal.unsupported,
+                })
+                .collect(),
+        }
+    }
+}
 
 fn outcome(r: InputRecord) -> t::InputOutcome {
     t::InputOutcome {
@@ -72,6 +122,7 @@ impl wit::Guest for Component {
                     title: r.title.into(),
                     severity: r.severity.into(),
                 })
+                .chain(sigma().rules().iter().map(sigma_rule))
                 .collect(),
         }
     }
@@ -83,7 +134,8 @@ pub struct SessionResource(RefCell<Session>, RefCell<Vec<&'static str>>);
 
 impl wit::GuestSession for SessionResource {
     fn open(config: String) -> Result<wit::Session, t::Error> {
-        let session = Session::open(&config).map_err(t::Error::InvalidConfig)?;
+        let session =
+            Session::open_with_sigma(&config, sigma()).map_err(t::Error::InvalidConfig)?;
         Ok(wit::Session::new(SessionResource(
             RefCell::new(session),
             RefCell::default(),

@@ -4,9 +4,12 @@
 //! valid configuration. Unknown fields are rejected: a typo in a rules file
 //! should fail loudly rather than silently change nothing.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
 use crate::rules::RulesConfig;
+use crate::rules::sigma::RuleSet;
 
 /// Keys kept exactly per dimension before the rest folds into `other`.
 pub const DEFAULT_MAX_KEYS: usize = 10_000;
@@ -70,11 +73,18 @@ impl Default for Consolidate {
 impl Config {
     /// Parses a configuration document; blank text means the defaults.
     pub fn parse(text: &str) -> Result<Config, String> {
-        if text.trim().is_empty() {
-            return Ok(Config::default());
-        }
-        let config: Config =
-            serde_json::from_str(text).map_err(|e| format!("invalid configuration: {e}"))?;
+        Config::parse_with_sigma(text, Arc::default())
+    }
+
+    /// Parses a configuration document for a run with these Sigma rules,
+    /// whose ids its `rules` section may name.
+    pub fn parse_with_sigma(text: &str, sigma: Arc<RuleSet>) -> Result<Config, String> {
+        let mut config = if text.trim().is_empty() {
+            Config::default()
+        } else {
+            serde_json::from_str(text).map_err(|e| format!("invalid configuration: {e}"))?
+        };
+        config.rules.sigma = sigma;
         config.validate()?;
         Ok(config)
     }

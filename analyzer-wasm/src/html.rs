@@ -615,7 +615,7 @@ mod tests {
         let config = RulesConfig::default();
         let mut findings = Findings::default();
         for r in &records {
-            findings.check(&Event::parse(r.as_bytes()).unwrap(), &config);
+            findings.check(&Event::parse(r.as_bytes()).unwrap(), r.as_bytes(), &config);
         }
         (stats, findings.report(&config))
     }

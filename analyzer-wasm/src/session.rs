@@ -1,6 +1,7 @@
 //! One analysis over many inputs: the engine behind the `session` resource.
 
 use std::io::{Read, Write};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +11,7 @@ use crate::event::Event;
 use crate::findings::{self, Alert, Findings};
 use crate::input;
 use crate::report::{self, ArtifactInfo, Finished};
+use crate::rules::sigma::RuleSet;
 use crate::stats::{InputRecord, STATE_VERSION, Stats, Status};
 
 pub struct Session {
@@ -61,8 +63,13 @@ struct SavedStateRef<'a> {
 
 impl Session {
     pub fn open(config: &str) -> Result<Session, String> {
+        Session::open_with_sigma(config, Arc::default())
+    }
+
+    /// A session that evaluates these Sigma rules too.
+    pub fn open_with_sigma(config: &str, sigma: Arc<RuleSet>) -> Result<Session, String> {
         Ok(Session {
-            config: Config::parse(config)?,
+            config: Config::parse_with_sigma(config, sigma)?,
             stats: Stats::default(),
             findings: Findings::default(),
             finished: None,
@@ -237,7 +244,7 @@ fn read_input(
     let contents = container::read_events(reader, limits, &mut |raw| {
         let event = Event::parse(raw)?;
         stats.add_event(&event, limits.max_keys);
-        findings.check(&event, &config.rules);
+        findings.check(&event, raw, &config.rules);
         Ok(())
     });
     (contents, counter.bytes())

@@ -45,3 +45,18 @@ pub use exports::cloudtrail::analyzer::analyzer::Guest as AnalyzerExports;
 
 /// The contract version this host speaks (`package cloudtrail:analyzer@…`).
 pub const CONTRACT: &str = "0.3.0";
+
+/// The optional `rule-files` capability, bound apart so that a component
+/// without it still loads (see `runtime::Analyzer::with_rule_files`).
+pub mod rule_files {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "rule-files-host",
+        exports: { default: async },
+        with: {
+            "cloudtrail:analyzer/types": crate::bindings::cloudtrail::analyzer::types,
+        },
+    });
+
+    pub use exports::cloudtrail::analyzer::rule_files::{RefusedRule, RuleFile, RuleSet};
+}

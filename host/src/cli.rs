@@ -16,6 +16,7 @@ use crate::bindings::{InputOutcome, InputStatus};
 use crate::consolidate;
 use crate::inputs;
 use crate::outputs::Destination;
+use crate::rule_files;
 use crate::runtime::{self, Analyzer, ComponentPin, Limits};
 use crate::storage::{self, LazyS3, S3Location};
 
@@ -55,6 +56,10 @@ enum Command {
         /// A rules configuration (JSON) file or s3:// URI, passed to the component.
         #[arg(long)]
         config: Option<String>,
+        /// Sigma rules: a YAML file, or a folder or s3://bucket/prefix of them (*.yml,
+        /// *.yaml); may be given again. The component evaluates them with its own rules.
+        #[arg(long, value_name = "PATH")]
+        sigma: Vec<String>,
         /// Parallel workers [default: the number of cores].
         #[arg(long)]
         jobs: Option<usize>,
@@ -93,6 +98,10 @@ enum ComponentCommand {
     /// Print a component's name, version, contract and rules.
     #[command(after_help = examples(INFO_EXAMPLES, None))]
     Info {
+        /// Sigma rules to load first: the loaded ones are listed with the built-in ones,
+        /// the refused ones with their reasons.
+        #[arg(long, value_name = "PATH")]
+        sigma: Vec<String>,
         #[command(flatten)]
         runtime: RuntimeArgs,
     },
@@ -405,6 +414,7 @@ async fn run(cli: Cli) -> Result<u8> {
             inputs,
             out,
             config,
+            sigma,
             jobs,
             quiet,
             verbose,
@@ -413,7 +423,13 @@ async fn run(cli: Cli) -> Result<u8> {
             let s3 = runtime.s3();
             let destination = Destination::parse(&out)?;
             let config = read_config(config.as_deref(), &s3).await?;
-            let analyzer = runtime.load(&s3, &config).await?;
+            let mut analyzer = runtime.load(&s3, &config).await?;
+            if !sigma.is_empty() {
+                let files = rule_files::read(&sigma, &s3).await?;
+                let (with_rules, set) = analyzer.with_rule_files(files).await?;
+                rule_files::check(&set)?;
+                analyzer = with_rules;
+            }
             let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
             let tally = Arc::new(Tally::default());
             let progress = progress_bar(inputs.len() as u64, quiet, tally.clone());
@@ -505,10 +521,17 @@ async fn run(cli: Cli) -> Result<u8> {
             Ok(if failed { EXIT_INPUT_FAILED } else { EXIT_OK })
         }
         Command::Component {
-            command: ComponentCommand::Info { runtime },
+            command: ComponentCommand::Info { sigma, runtime },
         } => {
             let s3 = runtime.s3();
-            let analyzer = runtime.load(&s3, "").await?;
+            let mut analyzer = runtime.load(&s3, "").await?;
+            let mut refused = Vec::new();
+            if !sigma.is_empty() {
+                let files = rule_files::read(&sigma, &s3).await?;
+                let set;
+                (analyzer, set) = analyzer.with_rule_files(files).await?;
+                refused = set.refused;
+            }
             let info = analyzer.info();
             say(format_args!("name:     {}", info.name));
             say(format_args!("version:  {}", info.version));
@@ -520,6 +543,18 @@ async fn run(cli: Cli) -> Result<u8> {
                     "  {:<14} {:<9} {}",
                     rule.id, rule.severity, rule.title
                 ));
+            }
+            if !refused.is_empty() {
+                say(format_args!("refused:  {}", refused.len()));
+                for r in &refused {
+                    let kind = if r.unsupported {
+                        "unsupported"
+                    } else {
+                        "broken"
+                    };
+                    let rule = if r.rule.is_empty() { "" } else { &r.rule };
+                    say(format_args!("  {} {rule} ({kind}): {}", r.file, r.reason));
+                }
             }
             Ok(EXIT_OK)
         }

@@ -10,5 +10,6 @@ mod tests {
     pub mod lambda;
     pub mod runtime_api;
     pub mod s3;
+    pub mod sigma;
     pub mod util;
 }

@@ -157,9 +157,10 @@ impl From<Stored> for Findings {
 }
 
 impl Findings {
-    /// Evaluates every enabled rule on one event.
-    pub fn check(&mut self, e: &Event, config: &RulesConfig) {
-        let mut matched: Vec<&'static str> = Vec::new();
+    /// Evaluates every enabled rule, built-in and Sigma, on one event;
+    /// `raw` is its record, which Sigma rules read.
+    pub fn check(&mut self, e: &Event, raw: &[u8], config: &RulesConfig) {
+        let mut matched: Vec<&str> = Vec::new();
         let mut burst = false;
         for rule in RULES.iter().filter(|r| !config.is_disabled(r.id)) {
             let hit = match rule.test {
@@ -180,6 +181,11 @@ impl Findings {
                 matched.push(rule.id);
             }
         }
+        config.sigma.check(e.event_name.as_str(), raw, |rule| {
+            if !config.is_disabled(&rule.id) {
+                matched.push(&rule.id);
+            }
+        });
         if matched.is_empty() && !burst {
             return;
         }
@@ -371,7 +377,7 @@ impl Hit {
     }
 
     fn finding(&self, burst_count: Option<u64>, config: &RulesConfig) -> Finding {
-        let title = rule(&self.rule_id).map_or(self.rule_id.as_str(), |r| r.title);
+        let title = config.title_of(&self.rule_id);
         let title = match burst_count {
             Some(n) => format!(
                 "{title}: {n} in a {}-minute window",

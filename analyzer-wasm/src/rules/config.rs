@@ -4,10 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::cidr::Cidr;
+use super::sigma::RuleSet;
 use super::{SEVERITIES, rule};
 use crate::findings::{AlertConfig, SeverityCaps};
 
@@ -34,6 +36,11 @@ pub struct RulesConfig {
     pub max_findings: SeverityCaps,
     /// Which findings are real-time alerts, and how many go out one by one.
     pub alerts: AlertConfig,
+    /// The Sigma rules in force: not part of the document, they come as
+    /// files (see [`crate::rules::sigma`]). The settings above apply to
+    /// their ids as to the built-in ones.
+    #[serde(skip)]
+    pub sigma: Arc<RuleSet>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,12 +66,12 @@ impl RulesConfig {
     /// Messages name the offending value and its field under `rules`.
     pub fn validate(&self) -> Result<(), String> {
         for id in &self.disabled {
-            if rule(id).is_none() {
+            if !self.is_known(id) {
                 return Err(format!("rules.disabled: unknown rule id {id:?}"));
             }
         }
         for (id, severity) in &self.severity {
-            if rule(id).is_none() {
+            if !self.is_known(id) {
                 return Err(format!("rules.severity: unknown rule id {id:?}"));
             }
             if !SEVERITIES.contains(&severity.as_str()) {
@@ -92,6 +99,11 @@ impl RulesConfig {
             return Err("rules.access_denied_burst.window_minutes must be at least 1".into());
         }
         self.alerts.validate()
+    }
+
+    /// Whether a built-in or a loaded Sigma rule has this id.
+    pub fn is_known(&self, id: &str) -> bool {
+        rule(id).is_some() || self.sigma.rule(id).is_some()
     }
 
     pub fn is_disabled(&self, id: &str) -> bool {
@@ -125,7 +137,21 @@ impl RulesConfig {
     pub(crate) fn severity_of(&self, id: &str) -> &str {
         match self.severity.get(id) {
             Some(severity) => severity,
-            None => rule(id).map_or("medium", |r| r.severity),
+            None => match (rule(id), self.sigma.rule(id)) {
+                (Some(r), _) => r.severity,
+                (None, Some(r)) => r.severity,
+                (None, None) => "medium",
+            },
+        }
+    }
+
+    /// The title of a built-in or Sigma rule; an unknown id (from a state
+    /// saved with other rules) is its own title.
+    pub(crate) fn title_of<'a>(&'a self, id: &'a str) -> &'a str {
+        match (rule(id), self.sigma.rule(id)) {
+            (Some(r), _) => r.title,
+            (None, Some(r)) => &r.title,
+            (None, None) => id,
         }
     }
 }

@@ -5,17 +5,18 @@
 //! - [`cta`]: this analyzer's own rules (`CTA.1`-`6`);
 //! - [`config`]: the `rules` configuration (disabled rules, allow-lists,
 //!   severity overrides, burst threshold, caps);
-//! - [`cidr`]: the networks of `rules.allow_cidrs`.
+//! - [`cidr`]: the networks of `rules.allow_cidrs` (and Sigma's `cidr`);
+//! - [`sigma`]: rules given as data, in Sigma's YAML, and their engine.
 //!
-//! This module holds what they share: the [`RuleInfo`] type and the one
-//! table of every built-in rule, in a stable order. Another rule engine (a
-//! Sigma engine, say) belongs in a module of its own here. What the rules
-//! find is kept, merged and reported by [`crate::findings`].
+//! This module holds what the built-in rules share: the [`RuleInfo`] type
+//! and the one table of every built-in rule, in a stable order. What the
+//! rules find is kept, merged and reported by [`crate::findings`].
 
 mod cidr;
 mod cis;
 pub mod config;
 mod cta;
+pub mod sigma;
 #[cfg(test)]
 pub(crate) mod testing;
 

@@ -73,7 +73,11 @@ pub(crate) fn check_all(records: &[Value], config: &RulesConfig) -> Findings {
     let mut findings = Findings::default();
     for r in records {
         let text = r.to_string();
-        findings.check(&Event::parse(text.as_bytes()).unwrap(), config);
+        findings.check(
+            &Event::parse(text.as_bytes()).unwrap(),
+            text.as_bytes(),
+            config,
+        );
     }
     findings
 }

@@ -51,6 +51,9 @@ pub struct LambdaConfig {
     /// component with other bytes is refused before it is compiled.
     pub component_pin: Option<ComponentPin>,
     pub config: Option<S3Location>,
+    /// Sigma rule files: every `*.yml`/`*.yaml` under this S3 prefix
+    /// (`CTA_SIGMA_URI`), listed at each invocation.
+    pub sigma: Option<S3Location>,
     /// Where new findings are published in real time; both optional.
     pub sns_topic_arn: Option<String>,
     pub event_bus_name: Option<String>,
@@ -89,6 +92,7 @@ pub const VARIABLES: &[&str] = &[
     "CTA_COMPONENT_URI",
     "CTA_COMPONENT_SHA256",
     "CTA_CONFIG_URI",
+    "CTA_SIGMA_URI",
     "CTA_SNS_TOPIC_ARN",
     "CTA_EVENT_BUS_NAME",
     "CTA_MEMORY_LIMIT_MB",
@@ -218,6 +222,7 @@ impl LambdaConfig {
             component: s3_uri("CTA_COMPONENT_URI")?,
             component_pin,
             config: s3_uri("CTA_CONFIG_URI")?,
+            sigma: s3_uri("CTA_SIGMA_URI")?,
             sns_topic_arn: get("CTA_SNS_TOPIC_ARN"),
             event_bus_name: get("CTA_EVENT_BUS_NAME"),
             limits: Limits::new(

@@ -23,6 +23,7 @@ pub mod layout;
 pub mod manifest;
 mod metrics;
 mod plan;
+mod rule_files_slot;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -36,6 +37,7 @@ use self::config::{LambdaConfig, Role};
 use self::events::{Message, ObjectRef, Trigger};
 use self::layout::Day;
 use self::plan::Job;
+use self::rule_files_slot::RuleFilesSlot;
 use crate::alerts::{DeliveryOptions, Publisher};
 use crate::runtime::{self, Analyzer};
 use crate::storage;
@@ -47,6 +49,7 @@ pub struct Services {
     pub sqs: aws_sdk_sqs::Client,
     pub alerts: Publisher,
     component: ComponentSlot,
+    rule_files: RuleFilesSlot,
 }
 
 impl Services {
@@ -88,12 +91,14 @@ impl Services {
             config.cache_dir.clone(),
             config.limits,
         )?;
+        let rule_files = RuleFilesSlot::new(config.sigma.clone());
         Ok(Services {
             config,
             s3,
             sqs,
             alerts,
             component,
+            rule_files,
         })
     }
 
@@ -156,6 +161,7 @@ pub async fn handle(services: &Services, event: Value) -> Result<Value> {
     let trigger = events::classify(&event)?;
     let config = services.rules_config().await?;
     let analyzer = services.component.current(&services.s3, &config).await?;
+    let analyzer = services.rule_files.apply(&services.s3, analyzer).await?;
     let role = services.config.role;
     match (role, trigger) {
         (Role::Consolidate, Trigger::Schedule) => {

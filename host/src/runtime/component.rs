@@ -10,6 +10,7 @@
 //! scratch stream.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Result, anyhow, bail, ensure};
 use tokio::io::AsyncRead;
@@ -28,6 +29,9 @@ use super::limits::{
 use super::scratch::Scratch;
 use super::sink::Sink;
 use super::untrusted;
+use crate::bindings::rule_files::{
+    RefusedRule, RuleFile, RuleFilesHost, RuleFilesHostIndices, RuleSet,
+};
 use crate::bindings::{
     AnalyzerHost, AnalyzerHostPre, Artifact, ArtifactInfo, CONTRACT, ComponentInfo,
     ConsolidatedPart, Consolidation, ContractError, InputOutcome, Report, Rule,
@@ -57,6 +61,10 @@ pub struct Analyzer {
     info: ComponentInfo,
     limits: Limits,
     origin: String,
+    /// Where the component's `rule-files` export is, if it has one.
+    rule_files_export: Option<Arc<RuleFilesHostIndices>>,
+    /// Rule files every new instance loads before its first session.
+    rule_files: Option<Arc<Vec<RuleFile>>>,
 }
 
 impl Analyzer {
@@ -86,8 +94,9 @@ impl Analyzer {
                  (export the default one with `cloudtrail-analyzer component export` to start from)"
             )
         };
-        let pre = AnalyzerHostPre::new(linker.instantiate_pre(&component).map_err(not_ours)?)
-            .map_err(not_ours)?;
+        let instance_pre = linker.instantiate_pre(&component).map_err(not_ours)?;
+        let rule_files_export = RuleFilesHostIndices::new(&instance_pre).ok().map(Arc::new);
+        let pre = AnalyzerHostPre::new(instance_pre).map_err(not_ours)?;
         let placeholder = ComponentInfo {
             name: String::new(),
             version: String::new(),
@@ -100,6 +109,8 @@ impl Analyzer {
             info: placeholder,
             limits,
             origin: origin.to_owned(),
+            rule_files_export,
+            rule_files: None,
         };
         let info = analyzer.instantiate().await?.info().await?;
         check_contract(&info.contract).map_err(|e| {
@@ -123,6 +134,27 @@ impl Analyzer {
 
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// This component with rule files (Sigma rules, for the default one)
+    /// loaded into every instance it makes; the component says which
+    /// rules loaded and which it refused, and why. A component that does
+    /// not take rule files is refused: running it without them would
+    /// silently drop the rules.
+    pub async fn with_rule_files(&self, files: Arc<Vec<RuleFile>>) -> Result<(Analyzer, RuleSet)> {
+        if self.rule_files_export.is_none() {
+            bail!(
+                "{} does not take rule files: it does not export the \
+                 cloudtrail:analyzer/rule-files interface of contract {CONTRACT}",
+                self.origin
+            );
+        }
+        let mut analyzer = self.clone();
+        analyzer.rule_files = Some(files);
+        let mut instance = analyzer.instantiate().await?;
+        let loaded = instance.load_rule_files().await?;
+        analyzer.info = instance.info().await?;
+        Ok((analyzer, loaded))
     }
 
     pub async fn instantiate(&self) -> Result<Instance> {
@@ -151,17 +183,30 @@ impl Analyzer {
         store.set_max_component_handles(MAX_COMPONENT_HANDLES);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(self.limits.epoch_ticks());
-        let bindings = self
+        let cannot = |e: wasmtime::Error| anyhow!("cannot instantiate {}: {e:?}", self.origin);
+        let instance = self
             .pre
+            .instance_pre()
             .instantiate_async(&mut store)
             .await
-            .map_err(|e| anyhow!("cannot instantiate {}: {e:?}", self.origin))?;
-        Ok(Instance {
+            .map_err(cannot)?;
+        let bindings = AnalyzerHost::new(&mut store, &instance).map_err(cannot)?;
+        let rule_files = match &self.rule_files_export {
+            Some(indices) => Some(indices.load(&mut store, &instance).map_err(cannot)?),
+            None => None,
+        };
+        let mut instance = Instance {
             store,
             bindings,
+            rule_files,
+            rule_files_given: self.rule_files.clone(),
             limits: self.limits,
             abandoned: false,
-        })
+        };
+        if self.rule_files.is_some() {
+            instance.load_rule_files().await?;
+        }
+        Ok(instance)
     }
 }
 
@@ -188,6 +233,8 @@ pub fn check_contract(contract: &str) -> Result<()> {
 pub struct Instance {
     store: Store<StoreState>,
     bindings: AnalyzerHost,
+    rule_files: Option<RuleFilesHost>,
+    rule_files_given: Option<Arc<Vec<RuleFile>>>,
     limits: Limits,
     /// Set when a call was abandoned mid-way (its time ran out while the
     /// component waited in a host call): the store may be half-way through
@@ -346,6 +393,24 @@ impl Instance {
     ) -> Result<Resource<DynInputStream>> {
         let stream: DynInputStream = Box::new(AsyncReadStream::new(reader));
         Ok(self.store.data_mut().table.push(stream)?)
+    }
+
+    /// Hands the analyzer's rule files to this instance.
+    async fn load_rule_files(&mut self) -> Result<RuleSet> {
+        let (Some(export), Some(files)) = (self.rule_files.take(), self.rule_files_given.clone())
+        else {
+            bail!("this instance has no rule files to load");
+        };
+        let set = self
+            .call(async |store, _| {
+                export
+                    .cloudtrail_analyzer_rule_files()
+                    .call_load_rules(store, &files)
+                    .await
+            })
+            .await;
+        self.rule_files = Some(export);
+        Ok(printable_rule_set(set?))
     }
 
     pub async fn info(&mut self) -> Result<ComponentInfo> {
@@ -632,19 +697,35 @@ fn printable_outcome(o: InputOutcome) -> InputOutcome {
     }
 }
 
+fn printable_rule(r: Rule) -> Rule {
+    Rule {
+        id: untrusted::one_line(&r.id),
+        title: untrusted::one_line(&r.title),
+        severity: untrusted::one_line(&r.severity),
+    }
+}
+
+fn printable_rule_set(set: RuleSet) -> RuleSet {
+    RuleSet {
+        loaded: set.loaded.into_iter().map(printable_rule).collect(),
+        refused: set
+            .refused
+            .into_iter()
+            .map(|r| RefusedRule {
+                file: untrusted::one_line(&r.file),
+                rule: untrusted::one_line(&r.rule),
+                reason: untrusted::one_line(&r.reason),
+                unsupported: r.unsupported,
+            })
+            .collect(),
+    }
+}
+
 fn printable_info(info: ComponentInfo) -> ComponentInfo {
     ComponentInfo {
         name: untrusted::one_line(&info.name),
         version: untrusted::one_line(&info.version),
         contract: untrusted::one_line(&info.contract),
-        rules: info
-            .rules
-            .into_iter()
-            .map(|r| Rule {
-                id: untrusted::one_line(&r.id),
-                title: untrusted::one_line(&r.title),
-                severity: untrusted::one_line(&r.severity),
-            })
-            .collect(),
+        rules: info.rules.into_iter().map(printable_rule).collect(),
     }
 }

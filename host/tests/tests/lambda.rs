@@ -1101,6 +1101,97 @@ async fn a_broken_component_upload_keeps_the_last_good_one_running() {
     assert!(f.logs().contains("failed its probe"), "{}", f.logs());
 }
 
+/// A Sigma rule on a call every generated partition holds.
+fn sigma_rule(id: &str) -> Vec<u8> {
+    format!(
+        "title: Any GetObject\nid: {id}\nlevel: low\nlogsource:\n    product: aws\n    \
+         service: cloudtrail\ndetection:\n    selection:\n        eventName: GetObject\n    \
+         condition: selection\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigma_rules_under_a_prefix_are_reloaded_and_a_broken_set_keeps_the_last_good_one() {
+    let p = pipeline("sigma", &small_spec()).await;
+    let api = RuntimeApi::start().await;
+    let consolidate = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
+    api.invoke(manual_request()).await.unwrap();
+    drop(consolidate);
+    let part = p.manifests().await.remove(0);
+    let one = part
+        .trim_start_matches("consolidated/")
+        .trim_end_matches("manifest.json");
+    let findings_key = format!("reports/{one}findings.json");
+    let rule_ids = || async {
+        let doc = util::json(&util::get(&p.client, &p.out, &findings_key).await);
+        let ids: std::collections::BTreeSet<String> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap().to_owned())
+            .filter(|id| id.starts_with("test."))
+            .collect();
+        util::delete(&p.client, &p.out, &findings_key).await;
+        ids
+    };
+
+    // A cold start with a broken set: nothing good to fall back on, so
+    // the invocation fails (and Lambda retries it).
+    util::put(
+        &p.client,
+        &p.out,
+        "sigma/broken.yml",
+        b"title: [unclosed\n".to_vec(),
+    )
+    .await;
+    let api = RuntimeApi::start().await;
+    let f = Function::start(
+        &api,
+        &p.env(
+            "analyze",
+            &[("CTA_SIGMA_URI", format!("s3://{}/sigma/", p.out))],
+        ),
+        p.dir.path(),
+    );
+    let event = json!({"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":p.logs},"object":{"key":part}}}]});
+    let error = api.invoke(event.clone()).await.unwrap_err().to_string();
+    assert!(
+        error.contains("broken.yml") && error.contains("not YAML"),
+        "{error}"
+    );
+
+    // Fixed: the rule runs at the next invocation.
+    util::delete(&p.client, &p.out, "sigma/broken.yml").await;
+    util::put(&p.client, &p.out, "sigma/one.yml", sigma_rule("test.one")).await;
+    api.invoke(event.clone()).await.unwrap();
+    assert_eq!(rule_ids().await, ["test.one".to_owned()].into());
+
+    // A broken upload beside it: refused, the last good set runs on.
+    util::put(
+        &p.client,
+        &p.out,
+        "sigma/typo.yml",
+        String::from_utf8(sigma_rule("test.typo"))
+            .unwrap()
+            .replace("eventName:", "eventName|contians:")
+            .into_bytes(),
+    )
+    .await;
+    api.invoke(event.clone()).await.unwrap();
+    assert_eq!(rule_ids().await, ["test.one".to_owned()].into());
+    assert!(f.logs().contains("refusing the rule files"), "{}", f.logs());
+    assert!(f.logs().contains("unknown modifier"), "{}", f.logs());
+
+    // Replaced by a good one: the new set runs.
+    util::put(&p.client, &p.out, "sigma/typo.yml", sigma_rule("test.two")).await;
+    api.invoke(event).await.unwrap();
+    assert_eq!(
+        rule_ids().await,
+        ["test.one".to_owned(), "test.two".to_owned()].into()
+    );
+}
+
 async fn queue_messages(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
     let mut bodies = Vec::new();
     loop {
