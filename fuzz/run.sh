@@ -13,7 +13,7 @@ seconds=${1:-35}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(format_detection record_scanner event_fields config state_merge run_reader)
+    targets=(format_detection record_scanner event_fields config state_merge run_reader sigma_rules)
 fi
 target_dir=${FUZZ_TARGET_DIR:-$PWD/fuzz/target}
 

@@ -250,7 +250,8 @@ impl wit::GuestConsolidator for ConsolidatorResource {
     fn open(config: String, scratch: wit::OutputStream) -> Result<wit::Consolidator, t::Error> {
         // Runs are written in large chunks: fewer calls into the host.
         let scratch = std::io::BufWriter::with_capacity(256 << 10, scratch);
-        let c = Consolidator::open(&config, Box::new(scratch)).map_err(t::Error::InvalidConfig)?;
+        let c = Consolidator::open_with_sigma(&config, sigma(), Box::new(scratch))
+            .map_err(t::Error::InvalidConfig)?;
         Ok(wit::Consolidator::new(ConsolidatorResource(RefCell::new(
             Some(c),
         ))))

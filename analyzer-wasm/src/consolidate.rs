@@ -19,6 +19,7 @@
 mod runs;
 
 use std::io::{Read, Write};
+use std::sync::Arc;
 
 use flate2::{Compression, GzBuilder};
 
@@ -27,6 +28,7 @@ use crate::container::{self, Contents};
 use crate::event::Event;
 use crate::input;
 use crate::report::Artifact;
+use crate::rules::sigma::RuleSet;
 use crate::stats::{InputRecord, Status};
 use runs::{Merger, Record};
 
@@ -104,8 +106,19 @@ pub struct Consolidation {
 
 impl Consolidator {
     pub fn open(config: &str, scratch: Box<dyn Write>) -> Result<Consolidator, String> {
+        Consolidator::open_with_sigma(config, Arc::default(), scratch)
+    }
+
+    /// Opens with these Sigma rules in force: a consolidator evaluates no
+    /// rule, but accepts the configuration a session with them accepts
+    /// (one that disables a Sigma rule, say).
+    pub fn open_with_sigma(
+        config: &str,
+        sigma: Arc<RuleSet>,
+        scratch: Box<dyn Write>,
+    ) -> Result<Consolidator, String> {
         Ok(Consolidator {
-            config: Config::parse(config)?,
+            config: Config::parse_with_sigma(config, sigma)?,
             scratch,
             buffer: Vec::new(),
             buffered: 0,

@@ -759,3 +759,71 @@ fn a_normal_day_raises_no_high_or_critical_pack_finding() {
     // The pack does look at this traffic: its medium and low rules fire.
     assert!(!from_pack.is_empty());
 }
+
+/// The example rules in `rules/examples/` load and find what they say.
+#[test]
+fn the_examples_load_and_fire() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/examples");
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+    }
+    assert_eq!(files.len(), 3);
+    let (set, refused) = RuleSet::load(files.iter().map(|(n, c)| (n.as_str(), &c[..])), |id| {
+        rule(id).is_some()
+    });
+    assert!(refused.is_empty(), "{refused:#?}");
+    let set = Arc::new(set);
+    let iam = "iam.amazonaws.com";
+    let admin = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action": "*","Resource": ["*"]}]}"#;
+    let scoped = r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let examples = [
+        (
+            "example.iam-policy-allows-everything",
+            call(
+                iam,
+                "PutRolePolicy",
+                json!({"roleName": "r", "policyDocument": admin}),
+            ),
+            call(
+                iam,
+                "PutRolePolicy",
+                json!({"roleName": "r", "policyDocument": scoped}),
+            ),
+        ),
+        (
+            "example.s3-bucket-deleted-outside-pipeline",
+            call(
+                "s3.amazonaws.com",
+                "DeleteBucket",
+                json!({"bucketName": "b"}),
+            ),
+            with(
+                call(
+                    "s3.amazonaws.com",
+                    "DeleteBucket",
+                    json!({"bucketName": "b"}),
+                ),
+                "userIdentity",
+                json!({"type": "AssumedRole", "sessionContext": {"sessionIssuer": {"userName": "deploy-pipeline"}}}),
+            ),
+        ),
+        (
+            "example.calls-from-unexpected-networks",
+            with(call(iam, "CreateUser", json!({})), "readOnly", json!(false)),
+            with(
+                with(call(iam, "CreateUser", json!({})), "readOnly", json!(false)),
+                "sourceIPAddress",
+                json!("198.51.100.20"),
+            ),
+        ),
+    ];
+    for (id, fires, quiet) in examples {
+        assert!(fired(&fires, &set).contains(id), "{id} does not fire");
+        assert!(
+            !fired(&quiet, &set).contains(id),
+            "{id} fires on its near miss"
+        );
+    }
+}

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use analyzer_wasm::consolidate::Consolidator;
+use analyzer_wasm::rules::sigma::RuleSet;
 use analyzer_wasm::session::Session;
 use analyzer_wasm::stats::Status;
 use flate2::Compression;
@@ -19,13 +20,14 @@ use flate2::write::GzEncoder;
 use serde_json::{Value, json};
 
 /// The fuzz targets, as named in `fuzz/Cargo.toml`.
-const TARGETS: [&str; 6] = [
+const TARGETS: [&str; 7] = [
     "format_detection",
     "record_scanner",
     "event_fields",
     "config",
     "state_merge",
     "run_reader",
+    "sigma_rules",
 ];
 /// Separates the runs in a `run_reader` input.
 const RUN_SEPARATOR: &[u8] = b"RUN\n";
@@ -206,6 +208,24 @@ fn event_seeds(g: &Generated) -> Vec<(String, Vec<u8>)> {
     seeds
 }
 
+/// The default pack's rules and the examples, one file each.
+fn sigma_seeds() -> Vec<(String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules");
+    let mut seeds = Vec::new();
+    for folder in ["default", "examples"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let name = format!("{folder}-{}", path.file_name().unwrap().to_string_lossy());
+            seeds.push((name, std::fs::read(&path).unwrap()));
+        }
+    }
+    seeds
+}
+
 fn config_seeds() -> Vec<(String, Vec<u8>)> {
     let configs = [
         "",
@@ -345,6 +365,7 @@ fn fuzz_seed_corpus() {
         config_seeds(),
         state_seeds(&g),
         run_seeds(&g),
+        sigma_seeds(),
     ];
 
     // Each seed is what it claims to be.
@@ -369,6 +390,13 @@ fn fuzz_seed_corpus() {
         let log = [&b"["[..], data, b"]"].concat();
         let outcome = session.add(name, &log[..]);
         assert_eq!(outcome.events, 1, "{name}: {}", outcome.detail);
+    }
+    for (name, data) in &seeds[6] {
+        let (set, refused) = RuleSet::load([(name.as_str(), &data[..])], |_| false);
+        assert!(
+            refused.is_empty() && set.rules().len() == 1,
+            "{name}: {refused:?}"
+        );
     }
     for seed in seeds.iter().flatten() {
         assert!(

@@ -151,13 +151,18 @@ impl Analyzer {
         }
         let mut analyzer = self.clone();
         analyzer.rule_files = Some(files);
-        let mut instance = analyzer.instantiate().await?;
-        let loaded = instance.load_rule_files().await?;
+        let (mut instance, loaded) = analyzer.instantiate_with_rule_files().await?;
         analyzer.info = instance.info().await?;
-        Ok((analyzer, loaded))
+        Ok((analyzer, loaded.expect("rule files were given")))
     }
 
     pub async fn instantiate(&self) -> Result<Instance> {
+        Ok(self.instantiate_with_rule_files().await?.0)
+    }
+
+    /// A new instance, and what its component said of the rule files it
+    /// was given, if any.
+    async fn instantiate_with_rule_files(&self) -> Result<(Instance, Option<RuleSet>)> {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
         // Nothing is inherited or preopened: the builder grants no files,
         // environment, arguments or network unless told to.
@@ -191,22 +196,22 @@ impl Analyzer {
             .await
             .map_err(cannot)?;
         let bindings = AnalyzerHost::new(&mut store, &instance).map_err(cannot)?;
-        let rule_files = match &self.rule_files_export {
+        let rule_files_export = match &self.rule_files_export {
             Some(indices) => Some(indices.load(&mut store, &instance).map_err(cannot)?),
             None => None,
         };
         let mut instance = Instance {
             store,
             bindings,
-            rule_files,
-            rule_files_given: self.rule_files.clone(),
+            rule_files_export,
             limits: self.limits,
             abandoned: false,
         };
-        if self.rule_files.is_some() {
-            instance.load_rule_files().await?;
-        }
-        Ok(instance)
+        let loaded = match &self.rule_files {
+            Some(files) => Some(instance.load_rule_files(files).await?),
+            None => None,
+        };
+        Ok((instance, loaded))
     }
 }
 
@@ -233,8 +238,8 @@ pub fn check_contract(contract: &str) -> Result<()> {
 pub struct Instance {
     store: Store<StoreState>,
     bindings: AnalyzerHost,
-    rule_files: Option<RuleFilesHost>,
-    rule_files_given: Option<Arc<Vec<RuleFile>>>,
+    /// The component's `rule-files` export, if it has one.
+    rule_files_export: Option<RuleFilesHost>,
     limits: Limits,
     /// Set when a call was abandoned mid-way (its time ran out while the
     /// component waited in a host call): the store may be half-way through
@@ -395,21 +400,21 @@ impl Instance {
         Ok(self.store.data_mut().table.push(stream)?)
     }
 
-    /// Hands the analyzer's rule files to this instance.
-    async fn load_rule_files(&mut self) -> Result<RuleSet> {
-        let (Some(export), Some(files)) = (self.rule_files.take(), self.rule_files_given.clone())
-        else {
-            bail!("this instance has no rule files to load");
+    /// Hands rule files to this instance (see `Analyzer::with_rule_files`).
+    async fn load_rule_files(&mut self, files: &[RuleFile]) -> Result<RuleSet> {
+        // Out of `self` for the call, which borrows `self` whole.
+        let Some(export) = self.rule_files_export.take() else {
+            bail!("the component does not export cloudtrail:analyzer/rule-files");
         };
         let set = self
             .call(async |store, _| {
                 export
                     .cloudtrail_analyzer_rule_files()
-                    .call_load_rules(store, &files)
+                    .call_load_rules(store, files)
                     .await
             })
             .await;
-        self.rule_files = Some(export);
+        self.rule_files_export = Some(export);
         Ok(printable_rule_set(set?))
     }
 

@@ -327,3 +327,42 @@ async fn rules_from_an_s3_prefix() {
         .collect();
     assert_eq!(ours, ["hit-1"]);
 }
+
+#[test]
+fn the_default_pack_is_on_and_the_configuration_can_disable_its_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = logs(dir.path());
+    let pack_rule = "cta.iam-role-trust-policy-changed";
+    let out = dir.path().join("report");
+    let result = run(bin().arg("analyze").arg(&logs).arg("--out").arg(&out));
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    assert_eq!(
+        findings(&out, pack_rule).len(),
+        2,
+        "both trust policy changes"
+    );
+    let info = text(&run(bin().args(["component", "info"])).stdout);
+    assert!(info.contains(pack_rule), "{info}");
+
+    // The same configuration for a session and a consolidator.
+    let config = dir.path().join("config.json");
+    fs::write(
+        &config,
+        format!(r#"{{"rules":{{"disabled":["{pack_rule}"]}}}}"#),
+    )
+    .unwrap();
+    let out = dir.path().join("quiet");
+    let result = run(bin()
+        .arg("analyze")
+        .arg(&logs)
+        .args(["--out".as_ref(), out.as_os_str()])
+        .args(["--config".as_ref(), config.as_os_str()]));
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    assert!(findings(&out, pack_rule).is_empty());
+    let result = run(bin()
+        .arg("aggregate")
+        .arg(&logs)
+        .args(["--out".as_ref(), dir.path().join("day.json.gz").as_os_str()])
+        .args(["--config".as_ref(), config.as_os_str()]));
+    assert!(result.status.success(), "{}", text(&result.stderr));
+}

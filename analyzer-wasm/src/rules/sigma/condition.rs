@@ -6,6 +6,10 @@
 
 use super::pattern::Pattern;
 
+/// How deep `not` and parentheses may nest: far more than any rule
+/// needs, and little enough stack that a hostile rule cannot overflow it.
+const MAX_DEPTH: usize = 64;
+
 /// A parsed condition over search identifiers, by their index in the rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {
@@ -26,6 +30,7 @@ impl Condition {
         let mut parser = Parser {
             tokens: &tokens,
             at: 0,
+            depth: 0,
             names,
         };
         let condition = parser.or()?;
@@ -97,6 +102,8 @@ fn tokenize(text: &str) -> Vec<&str> {
 struct Parser<'a> {
     tokens: &'a [&'a str],
     at: usize,
+    /// `not`s and parentheses open around the current token.
+    depth: usize,
     names: &'a [String],
 }
 
@@ -136,9 +143,23 @@ impl<'a> Parser<'a> {
     fn not(&mut self) -> Result<Condition, String> {
         if self.is_word("not") {
             self.at += 1;
-            return Ok(Condition::Not(Box::new(self.not()?)));
+            let inner = self.nested(Parser::not)?;
+            return Ok(Condition::Not(Box::new(inner)));
         }
         self.primary()
+    }
+
+    fn nested(
+        &mut self,
+        parse: fn(&mut Self) -> Result<Condition, String>,
+    ) -> Result<Condition, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("nested more than {MAX_DEPTH} deep"));
+        }
+        let inner = parse(self);
+        self.depth -= 1;
+        inner
     }
 
     fn primary(&mut self) -> Result<Condition, String> {
@@ -146,7 +167,7 @@ impl<'a> Parser<'a> {
             return Err("the condition ends where an identifier was expected".into());
         };
         if token == "(" {
-            let inner = self.or()?;
+            let inner = self.nested(Parser::or)?;
             return match self.next() {
                 Some(")") => Ok(inner),
                 _ => Err("a '(' is never closed".into()),
@@ -281,6 +302,8 @@ mod tests {
             ("1 of x*", "names no search identifier"),
             ("1 of", "needs a pattern"),
             ("sel sel_b", "unexpected \"sel_b\""),
+            ("(".repeat(100_000).as_str(), "nested more than 64 deep"),
+            ("not ".repeat(100_000).as_str(), "nested more than 64 deep"),
         ] {
             let error = parse(text).unwrap_err();
             assert!(error.contains(wanted), "{text:?}: {error}");

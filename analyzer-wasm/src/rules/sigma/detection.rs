@@ -91,7 +91,7 @@ impl Selection {
             }
             Yaml::Sequence(items) if !items.is_empty() => items
                 .iter()
-                .map(|i| keyword(i))
+                .map(keyword)
                 .collect::<Result<Vec<_>, _>>()
                 .map(Selection::Keywords),
             Yaml::String(_) | Yaml::Number(_) => Ok(Selection::Keywords(vec![keyword(value)?])),

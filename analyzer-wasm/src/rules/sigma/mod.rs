@@ -74,6 +74,8 @@ pub struct RefusedRule {
 #[derive(Debug, Default)]
 pub struct RuleSet {
     rules: Vec<SigmaRule>,
+    /// Rule id to its index: findings look their rule up by id.
+    by_id: HashMap<String, usize>,
     /// Folded event name to the rules only that name can fire.
     by_event_name: HashMap<String, Vec<usize>>,
     /// Rules tried on every event.
@@ -115,7 +117,7 @@ impl RuleSet {
                         label,
                         Refusal::invalid(format!("id {:?} is a built-in rule's", rule.id)),
                     ),
-                    Ok(rule) => match set.rules.iter().find(|r| r.id == rule.id) {
+                    Ok(rule) => match set.rule(&rule.id) {
                         Some(first) => refuse(
                             label,
                             Refusal::invalid(format!(
@@ -159,6 +161,7 @@ impl RuleSet {
             }
             None => self.unindexed.push(index),
         }
+        self.by_id.insert(rule.id.clone(), index);
         self.rules.push(rule);
     }
 
@@ -171,7 +174,7 @@ impl RuleSet {
     }
 
     pub fn rule(&self, id: &str) -> Option<&SigmaRule> {
-        self.rules.iter().find(|r| r.id == id)
+        self.by_id.get(id).map(|&i| &self.rules[i])
     }
 
     /// How many rules are tried on every event (not indexed by event name).

@@ -220,13 +220,13 @@ fn exists_and_null() {
     let without = json!({"eventName": "X"});
     check(
         "    sel:\n        errorCode|exists: true\n    condition: sel",
-        &[with.clone()],
+        std::slice::from_ref(&with),
         &[null.clone(), without.clone()],
     );
     check(
         "    sel:\n        errorCode|exists: false\n    condition: sel",
         &[null.clone(), without.clone()],
-        &[with.clone()],
+        std::slice::from_ref(&with),
     );
     check(
         "    sel:\n        errorCode: null\n    condition: sel",
