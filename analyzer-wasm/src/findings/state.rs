@@ -181,7 +181,7 @@ impl Findings {
                 matched.push(rule.id);
             }
         }
-        config.sigma.check(e.event_name.as_str(), raw, |rule| {
+        config.sigma.check(e, raw, |rule| {
             if !config.is_disabled(&rule.id) {
                 matched.push(&rule.id);
             }

@@ -15,11 +15,11 @@ use std::cmp::Ordering;
 use std::net::IpAddr;
 
 use regex::{Regex, RegexBuilder};
-use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
 use super::Refusal;
 use super::pattern::Pattern;
+use super::record::{self, Leaf, Record};
 use crate::rules::cidr::Cidr;
 
 /// Compiled program size a `re` value may reach: a rule's regexes run in
@@ -47,6 +47,10 @@ pub(super) struct FieldTest {
     /// `all`: every test must hold, instead of any.
     all: bool,
     tests: Vec<ValueTest>,
+    /// When every test needs the field present and the reader does not
+    /// read it: the field's last key and its closing quote, which the
+    /// record's bytes must hold for the field to be there at all.
+    needle: Option<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -101,18 +105,20 @@ impl Selection {
         }
     }
 
-    pub(super) fn matches(&self, record: &Json) -> bool {
+    pub(super) fn matches(&self, record: &Record) -> bool {
         match self {
             Selection::Groups(groups) => groups
                 .iter()
                 .any(|tests| tests.iter().all(|t| t.matches(record))),
             Selection::Keywords(patterns) => {
                 let mut values = Vec::new();
-                every_value(record, &mut values);
+                if let Some(tree) = record.tree() {
+                    record::every_value(tree, &mut values);
+                }
                 patterns.iter().any(|p| {
                     values
                         .iter()
-                        .any(|v| text(v).is_some_and(|t| p.matches(&t)))
+                        .any(|v| v.text().is_some_and(|t| p.matches(&t)))
                 })
             }
         }
@@ -151,14 +157,19 @@ fn group(map: &serde_norway::Mapping) -> Result<Vec<FieldTest>, Refusal> {
     if map.is_empty() {
         return Err(Refusal::invalid("an empty map"));
     }
-    map.iter()
+    let mut tests = map
+        .iter()
         .map(|(key, value)| {
             let key = key
                 .as_str()
                 .ok_or_else(|| Refusal::invalid("a field name that is not a string"))?;
             FieldTest::parse(key, value).map_err(|r| r.context(&format!("field {key:?}")))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    // What the reader read first: a group often fails there, before
+    // anything needs the record's tree.
+    tests.sort_by_key(|t| !record::is_read_field(&t.path));
+    Ok(tests)
 }
 
 fn keyword(value: &Yaml) -> Result<Pattern, Refusal> {
@@ -292,20 +303,32 @@ impl FieldTest {
         if values.is_empty() {
             return Err(Refusal::invalid("an empty list of values"));
         }
-        let tests = values
+        let tests: Vec<ValueTest> = values
             .into_iter()
             .map(|v| value_test(&m, v))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<_, _>>()?;
+        let needs_presence = tests
+            .iter()
+            .all(|t| !matches!(t, ValueTest::Null | ValueTest::Exists(false)));
+        let last_key = path.rsplit('.').next().unwrap_or(path);
+        // A key with a quote or a backslash is written escaped: no needle.
+        let plain = !last_key.contains(['"', '\\']);
+        let needle = (needs_presence && plain && !record::is_read_field(path))
+            .then(|| [last_key.as_bytes(), b"\""].concat());
         Ok(FieldTest {
             path: path.to_owned(),
             all: m.all,
             tests,
+            needle,
         })
     }
 
-    fn matches(&self, record: &Json) -> bool {
+    fn matches(&self, record: &Record) -> bool {
         let mut values = Vec::new();
-        leaves(record, &self.path, &mut values);
+        let absent = self.needle.as_ref().is_some_and(|n| !record.may_hold(n));
+        if !absent {
+            record.leaves(&self.path, &mut values);
+        }
         let holds = |t: &ValueTest| t.matches(&values, record);
         if self.all {
             self.tests.iter().all(holds)
@@ -395,8 +418,8 @@ fn value_test(m: &Modifiers, value: &Yaml) -> Result<ValueTest, Refusal> {
 }
 
 impl ValueTest {
-    fn matches(&self, values: &[&Json], record: &Json) -> bool {
-        let texts = || values.iter().filter_map(|v| text(v));
+    fn matches(&self, values: &[Leaf], record: &Record) -> bool {
+        let texts = || values.iter().filter_map(|v| v.text());
         match self {
             ValueTest::Patterns(patterns) => {
                 texts().any(|t| patterns.iter().any(|p| p.matches(&t)))
@@ -408,7 +431,7 @@ impl ValueTest {
                     .is_some_and(|ip| cidr.contains(ip))
             }),
             ValueTest::Compare(order, or_equal, n) => values.iter().any(|v| {
-                number(v)
+                v.number()
                     .and_then(|x| x.partial_cmp(n))
                     .is_some_and(|o| o == *order || (*or_equal && o == Ordering::Equal))
             }),
@@ -420,7 +443,7 @@ impl ValueTest {
                 cased,
             } => {
                 let mut others = Vec::new();
-                leaves(record, path, &mut others);
+                record.leaves(path, &mut others);
                 let fold = |s: std::borrow::Cow<'_, str>| -> String {
                     if *cased {
                         s.into_owned()
@@ -428,7 +451,8 @@ impl ValueTest {
                         super::pattern::fold(&s).into_owned()
                     }
                 };
-                let others: Vec<String> = others.iter().filter_map(|v| text(v)).map(fold).collect();
+                let others: Vec<String> =
+                    others.iter().filter_map(|v| v.text()).map(fold).collect();
                 texts().map(fold).any(|t| {
                     others.iter().any(|o| match position {
                         Position::Whole => t == *o,
@@ -439,58 +463,6 @@ impl ValueTest {
                 })
             }
         }
-    }
-}
-
-/// The values at a dotted path. At each object the rest of the path is
-/// first tried as one key (a key may hold dots), then split at its first dot.
-fn leaves<'v>(value: &'v Json, path: &str, out: &mut Vec<&'v Json>) {
-    match value {
-        Json::Array(items) => {
-            for item in items {
-                leaves(item, path, out);
-            }
-        }
-        _ if path.is_empty() => out.push(value),
-        Json::Object(map) => {
-            if let Some(v) = map.get(path) {
-                leaves(v, "", out);
-            }
-            if let Some((head, rest)) = path.split_once('.')
-                && let Some(v) = map.get(head)
-            {
-                leaves(v, rest, out);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Every scalar in a record, for keyword search.
-fn every_value<'v>(value: &'v Json, out: &mut Vec<&'v Json>) {
-    match value {
-        Json::Array(items) => items.iter().for_each(|v| every_value(v, out)),
-        Json::Object(map) => map.values().for_each(|v| every_value(v, out)),
-        scalar => out.push(scalar),
-    }
-}
-
-/// A value as the text patterns match: strings as they are, numbers and
-/// booleans as their JSON text; null, objects and lists have none.
-fn text(value: &Json) -> Option<std::borrow::Cow<'_, str>> {
-    match value {
-        Json::String(s) => Some(s.as_str().into()),
-        Json::Number(n) => Some(n.to_string().into()),
-        Json::Bool(b) => Some(if *b { "true" } else { "false" }.into()),
-        _ => None,
-    }
-}
-
-fn number(value: &Json) -> Option<f64> {
-    match value {
-        Json::Number(n) => n.as_f64(),
-        Json::String(s) => s.trim().parse().ok(),
-        _ => None,
     }
 }
 

@@ -10,15 +10,21 @@
 //! A rule set is indexed by event name: a rule whose condition requires a
 //! selection naming exact `eventName`s is only tried on events with one of
 //! those names, so a thousand such rules cost one hash lookup per event.
-//! A record is parsed into a tree only when some rule is tried on it.
+//! A rule is tried on the fields the event reader already read; the
+//! record is parsed into a tree only when a test needs another field that
+//! its bytes show may be there (see [`record`]).
 
 mod condition;
 mod detection;
 mod pattern;
+mod record;
 mod rule;
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+
+use crate::event::Event;
+use record::Record;
 
 pub use condition::Condition;
 pub use rule::SigmaRule;
@@ -182,25 +188,18 @@ impl RuleSet {
         self.unindexed.len()
     }
 
-    /// Calls `hit` with each rule the record matches. `event_name` is the
-    /// record's `eventName` (already read), `raw` the record's JSON.
-    pub fn check<'s>(
-        &'s self,
-        event_name: Option<&str>,
-        raw: &[u8],
-        hit: impl FnMut(&'s SigmaRule),
-    ) {
-        let mut hit = hit;
-        let indexed = event_name
+    /// Calls `hit` with each rule the record matches: `event` as the
+    /// reader read it, `raw` its JSON.
+    pub fn check<'s>(&'s self, event: &Event, raw: &[u8], mut hit: impl FnMut(&'s SigmaRule)) {
+        let indexed = event
+            .event_name
+            .as_str()
             .and_then(|name| self.by_event_name.get(pattern::fold(name).as_ref()))
             .map_or(&[][..], Vec::as_slice);
         if indexed.is_empty() && self.unindexed.is_empty() {
             return;
         }
-        // The reader accepted this record, so it is a JSON object.
-        let Ok(record) = serde_json::from_slice::<serde_json::Value>(raw) else {
-            return;
-        };
+        let record = Record::new(event, raw);
         for &i in indexed.iter().chain(&self.unindexed) {
             let rule = &self.rules[i];
             if rule.matches(&record) {

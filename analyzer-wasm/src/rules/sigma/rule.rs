@@ -1,12 +1,12 @@
 //! One Sigma rule document: what it is (`id`, `title`, `level`), what it
 //! reads (`logsource`), and its `detection`.
 
-use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
 use super::Refusal;
 use super::condition::Condition;
 use super::detection::Selection;
+use super::record::Record;
 
 /// A loaded Sigma rule.
 #[derive(Debug)]
@@ -114,7 +114,7 @@ impl SigmaRule {
 
     /// Whether the record matches; each search identifier is tested at
     /// most once.
-    pub(super) fn matches(&self, record: &Json) -> bool {
+    pub(super) fn matches(&self, record: &Record) -> bool {
         let mut known: Vec<Option<bool>> = vec![None; self.selections.len()];
         self.condition
             .eval(&mut |i| *known[i].get_or_insert_with(|| self.selections[i].matches(record)))

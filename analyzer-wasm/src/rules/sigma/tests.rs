@@ -28,8 +28,9 @@ fn detection(detection: &str) -> RuleSet {
 
 fn fires(set: &RuleSet, record: &Value) -> bool {
     let raw = serde_json::to_vec(record).unwrap();
+    let event = crate::event::Event::parse(&raw).unwrap();
     let mut hits = 0;
-    set.check(record["eventName"].as_str(), &raw, |_| hits += 1);
+    set.check(&event, &raw, |_| hits += 1);
     hits > 0
 }
 
@@ -658,4 +659,46 @@ fn conditions_agree_with_a_brute_force_evaluator() {
             assert_eq!(got, truth(&tree, bits), "{text} with {bits:05b}");
         }
     }
+}
+
+/// Fields answered from what the event reader read, and fields looked up
+/// in the record's tree, agree on records of odd shapes.
+#[test]
+fn read_fields_and_the_tree_agree_on_odd_records() {
+    check(
+        "    sel:\n        userIdentity.type: Root\n    condition: sel",
+        &[
+            json!({"eventName": "X", "userIdentity": {"type": "Root"}}),
+            // A list: the reader reads nothing there, the tree searches it.
+            json!({"eventName": "X", "userIdentity": [{"type": "Root"}]}),
+            // A key that spells the dotted path itself.
+            json!({"eventName": "X", "userIdentity.type": "Root"}),
+            json!({"eventName": "X", "userIdentity": {"type": "IAMUser"}, "userIdentity.type": "Root"}),
+        ],
+        &[json!({"eventName": "X", "userIdentity": {"type": "IAMUser"}})],
+    );
+    // A number where a string is usual.
+    check(
+        "    sel:\n        eventName: 7\n    condition: sel",
+        &[json!({"eventName": 7}), json!({"eventName": "7"})],
+        &[json!({"eventName": 8})],
+    );
+    // A key spelled with an escape is still found.
+    let set =
+        detection("    sel:\n        requestParameters.versionId|exists: true\n    condition: sel");
+    let fires_raw = |raw: &str| {
+        let event = crate::event::Event::parse(raw.as_bytes()).unwrap();
+        let mut hits = 0;
+        set.check(&event, raw.as_bytes(), |_| hits += 1);
+        hits > 0
+    };
+    assert!(fires_raw(
+        r#"{"eventName":"X","requestParameters":{"\u0076ersionId":"1"}}"#
+    ));
+    assert!(fires_raw(
+        r#"{"eventName":"X","requestParameters":{"versionId":"1"}}"#
+    ));
+    assert!(!fires_raw(
+        r#"{"eventName":"X","requestParameters":{"version":"1"}}"#
+    ));
 }
