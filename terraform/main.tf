@@ -84,6 +84,7 @@ module "s3" {
   component_source_path    = local.component_source_path
   component_sha256         = var.component_sha256
   rules_config_source_path = var.rules_config_path
+  sigma_rules_source_dir   = var.sigma_rules_path
   rules_writer_arns        = local.rules_writer_arns
 
   tags = local.tags
@@ -148,6 +149,7 @@ module "iam" {
   findings_prefix     = local.findings_prefix
   component_key       = module.s3.component_key
   config_key          = module.s3.config_key
+  sigma_prefix        = module.s3.sigma_prefix
   enable_cleanup      = var.enable_cleanup
 
   jobs_queue_arn    = module.queue.queue_arn
@@ -202,6 +204,7 @@ module "lambda" {
   component_uri       = module.s3.component_uri
   component_sha256    = var.component_sha256
   config_uri          = module.s3.config_uri
+  sigma_uri           = module.s3.sigma_uri
   sns_topic_arn       = var.enable_sns_alerts ? aws_sns_topic.alerts[0].arn : ""
   event_bus_name      = var.enable_eventbridge_alerts ? var.alert_event_bus_name : ""
   rust_log            = var.rust_log

@@ -47,6 +47,11 @@ output "config_uri" {
   value       = module.s3.config_uri
 }
 
+output "sigma_uri" {
+  description = "CTA_SIGMA_URI, or \"\" when no Sigma rules are uploaded; `aws s3 sync <folder> <this>` adds rule files."
+  value       = module.s3.sigma_uri
+}
+
 ################################################################################
 # Functions
 ################################################################################

@@ -212,6 +212,19 @@ variable "rules_config_path" {
   default     = null
 }
 
+variable "sigma_rules_path" {
+  description = "Optional local folder of Sigma rule files (*.yml, *.yaml) uploaded under sigma/ in the rules bucket and loaded by both functions beside the built-in rules (CTA_SIGMA_URI); null for none."
+  type        = string
+  default     = null
+
+  # An empty prefix would fail every invocation (the functions refuse to run
+  # without the operator's rules), so an empty folder is refused here.
+  validation {
+    condition     = var.sigma_rules_path == null || length(fileset(coalesce(var.sigma_rules_path, "."), "**/*.{yml,yaml}")) > 0
+    error_message = "sigma_rules_path must name a folder holding at least one .yml or .yaml file."
+  }
+}
+
 variable "component_writer_arns" {
   description = "IAM principals (role, user or root ARNs; ArnLike wildcards allowed after role/ or user/) allowed to write or delete the component and config keys of the rules bucket, beside the identity running Terraform; the bucket policy denies those writes to every other principal. Empty: only the Terraform caller."
   type        = list(string)

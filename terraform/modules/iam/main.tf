@@ -17,6 +17,7 @@ locals {
   rules_object_arns = concat(
     ["${var.rules_bucket_arn}/${var.component_key}"],
     var.config_key != null ? ["${var.rules_bucket_arn}/${var.config_key}"] : [],
+    var.sigma_prefix != null ? ["${var.rules_bucket_arn}/${var.sigma_prefix}*"] : [],
   )
 
   enable_kms = var.kms_key_arn != null
@@ -112,6 +113,24 @@ data "aws_iam_policy_document" "consolidate" {
     effect    = "Allow"
     actions   = ["s3:GetObject"]
     resources = local.rules_object_arns
+  }
+
+  # The Sigma rule files are found by listing their prefix (CTA_SIGMA_URI).
+  dynamic "statement" {
+    for_each = var.sigma_prefix != null ? [1] : []
+
+    content {
+      sid       = "ListSigmaRules"
+      effect    = "Allow"
+      actions   = ["s3:ListBucket"]
+      resources = [var.rules_bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${var.sigma_prefix}*"]
+      }
+    }
   }
 
   statement {
@@ -225,6 +244,24 @@ data "aws_iam_policy_document" "analyze" {
     effect    = "Allow"
     actions   = ["s3:GetObject"]
     resources = local.rules_object_arns
+  }
+
+  # The Sigma rule files are found by listing their prefix (CTA_SIGMA_URI).
+  dynamic "statement" {
+    for_each = var.sigma_prefix != null ? [1] : []
+
+    content {
+      sid       = "ListSigmaRules"
+      effect    = "Allow"
+      actions   = ["s3:ListBucket"]
+      resources = [var.rules_bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${var.sigma_prefix}*"]
+      }
+    }
   }
 
   # Listing lets a missing partial state or finding marker come back as 404

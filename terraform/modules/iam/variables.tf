@@ -133,6 +133,12 @@ variable "config_key" {
   default     = null
 }
 
+variable "sigma_prefix" {
+  description = "Key prefix of the Sigma rule files in the rules bucket (CTA_SIGMA_URI), or null when there are none."
+  type        = string
+  default     = null
+}
+
 variable "enable_cleanup" {
   description = "Grant s3:DeleteObject on raw logs (CTA_CLEANUP=true)."
   type        = bool

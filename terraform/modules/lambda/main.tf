@@ -72,6 +72,7 @@ resource "aws_lambda_function" "consolidate" {
       CTA_COMPONENT_URI       = var.component_uri
       CTA_COMPONENT_SHA256    = var.component_sha256
       CTA_CONFIG_URI          = var.config_uri
+      CTA_SIGMA_URI           = var.sigma_uri
       CTA_MEMORY_LIMIT_MB     = tostring(max(128, var.consolidate_memory_size - 256))
       # Half of /tmp, less the component cache, for the sorted runs of days
       # larger than memory; the other half for the parts waiting to upload.
@@ -163,6 +164,7 @@ resource "aws_lambda_function" "analyze" {
       CTA_COMPONENT_URI        = var.component_uri
       CTA_COMPONENT_SHA256     = var.component_sha256
       CTA_CONFIG_URI           = var.config_uri
+      CTA_SIGMA_URI            = var.sigma_uri
       CTA_SNS_TOPIC_ARN        = var.sns_topic_arn
       CTA_EVENT_BUS_NAME       = var.event_bus_name
       CTA_REPORT_QUEUE_URL     = var.reports_queue_url

@@ -292,6 +292,17 @@ variable "config_uri" {
   }
 }
 
+variable "sigma_uri" {
+  description = "CTA_SIGMA_URI: s3:// prefix of the Sigma rule files, or \"\" when unset."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.sigma_uri == "" || can(regex("^s3://[^/]+/.+/$", var.sigma_uri))
+    error_message = "sigma_uri must be empty or look like s3://bucket/prefix/."
+  }
+}
+
 variable "sns_topic_arn" {
   description = "CTA_SNS_TOPIC_ARN (analyze), \"\" when SNS alerts are off."
   type        = string

@@ -172,6 +172,7 @@ data "aws_iam_policy_document" "rules_writers" {
     resources = [
       "${aws_s3_bucket.this["rules"].arn}/${var.component_key}",
       "${aws_s3_bucket.this["rules"].arn}/${var.config_key}",
+      "${aws_s3_bucket.this["rules"].arn}/${var.sigma_prefix}*",
     ]
 
     principals {
@@ -508,6 +509,25 @@ resource "aws_s3_object" "config" {
   key         = var.config_key
   source      = var.rules_config_source_path
   source_hash = filemd5(var.rules_config_source_path)
+
+  tags = var.tags
+
+  depends_on = [
+    aws_s3_bucket_server_side_encryption_configuration.this,
+    aws_s3_bucket_policy.this,
+  ]
+}
+
+# Sigma rule files, one object each, under sigma_prefix. The functions list
+# the prefix at each invocation, so files uploaded there later (aws s3 sync)
+# count too; a file deleted from the folder is deleted from the bucket.
+resource "aws_s3_object" "sigma" {
+  for_each = var.sigma_rules_source_dir != null ? fileset(var.sigma_rules_source_dir, "**/*.{yml,yaml}") : []
+
+  bucket      = aws_s3_bucket.this["rules"].id
+  key         = "${var.sigma_prefix}${each.value}"
+  source      = "${var.sigma_rules_source_dir}/${each.value}"
+  source_hash = filemd5("${var.sigma_rules_source_dir}/${each.value}")
 
   tags = var.tags
 

@@ -59,3 +59,14 @@ output "config_uri" {
   description = "s3:// URI of the rules config JSON (CTA_CONFIG_URI), or \"\" when none is uploaded."
   value       = var.rules_config_source_path != null ? "s3://${aws_s3_bucket.this["rules"].id}/${aws_s3_object.config[0].key}" : ""
 }
+
+output "sigma_prefix" {
+  description = "Key prefix of the Sigma rule files in the rules bucket, or null when none are uploaded."
+  value       = var.sigma_rules_source_dir != null ? var.sigma_prefix : null
+}
+
+output "sigma_uri" {
+  description = "s3:// prefix of the Sigma rule files (CTA_SIGMA_URI), or \"\" when none are uploaded. Resolves after the uploads."
+  value       = var.sigma_rules_source_dir != null ? "s3://${aws_s3_bucket.this["rules"].id}/${var.sigma_prefix}" : ""
+  depends_on  = [aws_s3_object.sigma]
+}

@@ -255,6 +255,23 @@ variable "config_key" {
   default     = "config/rules.json"
 }
 
+variable "sigma_rules_source_dir" {
+  description = "Local folder of Sigma rule files (*.yml, *.yaml, read recursively) uploaded under sigma_prefix; null uploads nothing."
+  type        = string
+  default     = null
+}
+
+variable "sigma_prefix" {
+  description = "Key prefix of the Sigma rule files in the rules bucket. Writes under it are denied to all but the deployers, even when none is uploaded."
+  type        = string
+  default     = "sigma/"
+
+  validation {
+    condition     = can(regex("^[^/*?].*/$", var.sigma_prefix))
+    error_message = "sigma_prefix must end with / and must not start with /, * or ?."
+  }
+}
+
 variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)

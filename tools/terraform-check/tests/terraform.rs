@@ -1551,6 +1551,70 @@ fn component_pin_reaches_both_functions_from_one_variable() {
 }
 
 #[test]
+fn sigma_rules_reach_both_functions_with_read_only_grants() {
+    let root = TfFile::load(ROOT_MAIN);
+    let lambda = TfFile::load(LAMBDA_MAIN);
+    let mut problems = Vec::new();
+
+    // One prefix: uploaded by the s3 module, read through IAM, named to the host.
+    for (module, input, expected) in [
+        ("s3", "sigma_rules_source_dir", "var.sigma_rules_path"),
+        ("iam", "sigma_prefix", "module.s3.sigma_prefix"),
+        ("lambda", "sigma_uri", "module.s3.sigma_uri"),
+    ] {
+        let passed = root.attr_text(root.block("module", &[module]), input);
+        if passed != expected {
+            problems.push(format!(
+                "{ROOT_MAIN}: module \"{module}\" {input} = {passed}, expected {expected}"
+            ));
+        }
+    }
+    for f in functions(&lambda) {
+        let got = f.env("CTA_SIGMA_URI").map(text);
+        if got.as_deref() != Some("var.sigma_uri") {
+            problems.push(format!(
+                "{LAMBDA_MAIN}: `{}` sets CTA_SIGMA_URI = {got:?}, expected var.sigma_uri (both functions load the same rules)",
+                describe(f.block)
+            ));
+        }
+    }
+    // Each role lists the prefix, and only it, and reads the objects under it.
+    let roles = role_statements(&mut problems);
+    for (role, (docs, stmts)) in &roles {
+        let lists = stmts.iter().any(|s| {
+            s.grants("s3:ListBucket")
+                && s.resources == ["var.rules_bucket_arn"]
+                && s.conditions
+                    .iter()
+                    .any(|c| c.variable == "s3:prefix" && c.values.contains("${var.sigma_prefix}*"))
+        });
+        let reads = stmts.iter().any(|s| {
+            s.grants("s3:GetObject")
+                && s.resources
+                    .iter()
+                    .any(|r| r.contains("${var.rules_bucket_arn}/${var.sigma_prefix}*"))
+        });
+        if !(lists && reads) {
+            problems.push(format!(
+                "{IAM_MAIN}: {role} ({docs}) lacks s3:ListBucket on var.rules_bucket_arn with s3:prefix = ${{var.sigma_prefix}}* \
+                 (listed {lists}) or s3:GetObject on <rules bucket>/${{var.sigma_prefix}}* (read {reads})"
+            ));
+        }
+        for s in stmts.iter().filter(|s| s.grants("s3:ListBucket")) {
+            if s.resources.iter().any(|r| r.contains("rules_bucket"))
+                && !s.conditions.iter().any(|c| c.variable == "s3:prefix")
+            {
+                problems.push(format!(
+                    "{IAM_MAIN}: {role} ({docs}), statement {}: lists the rules bucket without an s3:prefix condition",
+                    s.sid
+                ));
+            }
+        }
+    }
+    report("Sigma rule files", problems);
+}
+
+#[test]
 fn rules_bucket_denies_rule_writes_to_all_but_the_deployers() {
     let root = TfFile::load(ROOT_MAIN);
     let s3 = TfFile::load(S3_MAIN);
@@ -1605,7 +1669,7 @@ fn rules_bucket_denies_rule_writes_to_all_but_the_deployers() {
             if !denies_all_but(&st, RULE_WRITE_ACTIONS, "var.rules_writer_arns") {
                 continue;
             }
-            for key in ["var.component_key", "var.config_key"] {
+            for key in ["var.component_key", "var.config_key", "var.sigma_prefix"] {
                 let covered = st
                     .resources
                     .iter()
