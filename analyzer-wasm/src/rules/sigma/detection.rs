@@ -19,7 +19,8 @@ use serde_norway::Value as Yaml;
 
 use super::Refusal;
 use super::pattern::Pattern;
-use super::record::{self, Leaf, Record};
+use super::prefilter::{self, Requirement};
+use super::record::{self, FieldPath, Leaf, Record};
 use crate::rules::cidr::Cidr;
 
 /// Compiled program size a `re` value may reach: a rule's regexes run in
@@ -43,7 +44,7 @@ pub(super) enum Selection {
 
 #[derive(Debug)]
 pub(super) struct FieldTest {
-    path: String,
+    path: FieldPath,
     /// `all`: every test must hold, instead of any.
     all: bool,
     tests: Vec<ValueTest>,
@@ -65,7 +66,7 @@ enum ValueTest {
     Null,
     Exists(bool),
     FieldRef {
-        path: String,
+        path: FieldPath,
         position: Position,
         cased: bool,
     },
@@ -124,6 +125,25 @@ impl Selection {
         }
     }
 
+    /// Literals one of which a matching record's bytes must hold.
+    pub(super) fn requirement(&self) -> Option<Requirement> {
+        match self {
+            Selection::Groups(groups) => prefilter::union(groups.iter().map(|tests| {
+                // Every test of a group must hold: any one's requirement will do.
+                tests
+                    .iter()
+                    .map(FieldTest::requirement)
+                    .fold(None, prefilter::narrower)
+            })),
+            Selection::Keywords(patterns) => prefilter::union(
+                patterns
+                    .iter()
+                    .map(Pattern::required_literal)
+                    .map(|l| l.map(|l| vec![l])),
+            ),
+        }
+    }
+
     /// The folded `eventName` values one of which a matching record must
     /// have, when this selection says so in every group.
     pub(super) fn event_names(&self) -> Option<Vec<String>> {
@@ -133,7 +153,7 @@ impl Selection {
         let mut names = Vec::new();
         for tests in groups {
             let exact = tests.iter().find_map(|t| {
-                if t.path != "eventName" || (t.all && t.tests.len() > 1) {
+                if t.path.text != "eventName" || (t.all && t.tests.len() > 1) {
                     return None;
                 }
                 let mut exact = Vec::new();
@@ -168,7 +188,7 @@ fn group(map: &serde_norway::Mapping) -> Result<Vec<FieldTest>, Refusal> {
         .collect::<Result<Vec<_>, _>>()?;
     // What the reader read first: a group often fails there, before
     // anything needs the record's tree.
-    tests.sort_by_key(|t| !record::is_read_field(&t.path));
+    tests.sort_by_key(|t| !t.path.is_read());
     Ok(tests)
 }
 
@@ -313,23 +333,48 @@ impl FieldTest {
         let last_key = path.rsplit('.').next().unwrap_or(path);
         // A key with a quote or a backslash is written escaped: no needle.
         let plain = !last_key.contains(['"', '\\']);
-        let needle = (needs_presence && plain && !record::is_read_field(path))
+        let path = FieldPath::new(path);
+        let needle = (needs_presence && plain && !path.is_read())
             .then(|| [last_key.as_bytes(), b"\""].concat());
         Ok(FieldTest {
-            path: path.to_owned(),
+            path,
             all: m.all,
             tests,
             needle,
         })
     }
 
-    fn matches(&self, record: &Record) -> bool {
-        let mut values = Vec::new();
-        let absent = self.needle.as_ref().is_some_and(|n| !record.may_hold(n));
-        if !absent {
-            record.leaves(&self.path, &mut values);
+    fn requirement(&self) -> Option<Requirement> {
+        // The index by event name already holds a record to its name.
+        if self.path.text == "eventName" {
+            return None;
         }
-        let holds = |t: &ValueTest| t.matches(&values, record);
+        let each = self.tests.iter().map(ValueTest::requirement);
+        if self.all {
+            each.fold(None, prefilter::narrower)
+        } else {
+            prefilter::union(each)
+        }
+    }
+
+    fn matches(&self, record: &Record) -> bool {
+        // A field the reader answers is one value or none: no list to build.
+        let read;
+        let mut found = Vec::new();
+        let values = match record.read_leaf(&self.path) {
+            Some(leaf) => {
+                read = leaf;
+                read.as_slice()
+            }
+            None => {
+                let absent = self.needle.as_ref().is_some_and(|n| !record.may_hold(n));
+                if !absent {
+                    record.tree_leaves(&self.path, &mut found);
+                }
+                &found[..]
+            }
+        };
+        let holds = |t: &ValueTest| t.matches(values, record);
         if self.all {
             self.tests.iter().all(holds)
         } else {
@@ -381,7 +426,7 @@ fn value_test(m: &Modifiers, value: &Yaml) -> Result<ValueTest, Refusal> {
     let position = m.position.unwrap_or(Position::Whole);
     if m.fieldref {
         return Ok(ValueTest::FieldRef {
-            path: text,
+            path: FieldPath::new(&text),
             position,
             cased: m.cased,
         });
@@ -418,6 +463,17 @@ fn value_test(m: &Modifiers, value: &Yaml) -> Result<ValueTest, Refusal> {
 }
 
 impl ValueTest {
+    fn requirement(&self) -> Option<Requirement> {
+        match self {
+            ValueTest::Patterns(patterns) => prefilter::union(
+                patterns
+                    .iter()
+                    .map(|p| p.required_literal().map(|l| vec![l])),
+            ),
+            _ => None,
+        }
+    }
+
     fn matches(&self, values: &[Leaf], record: &Record) -> bool {
         let texts = || values.iter().filter_map(|v| v.text());
         match self {

@@ -17,6 +17,7 @@
 mod condition;
 mod detection;
 mod pattern;
+mod prefilter;
 mod record;
 mod rule;
 
@@ -24,6 +25,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use crate::event::Event;
+use prefilter::Prefilter;
 use record::Record;
 
 pub use condition::Condition;
@@ -86,6 +88,8 @@ pub struct RuleSet {
     by_event_name: HashMap<String, Vec<usize>>,
     /// Rules tried on every event.
     unindexed: Vec<usize>,
+    /// Skips the rules whose text is not in a record.
+    prefilter: Option<Prefilter>,
 }
 
 impl RuleSet {
@@ -137,6 +141,7 @@ impl RuleSet {
                 }
             }
         }
+        set.prefilter = Prefilter::new(set.rules.iter().map(SigmaRule::requirement).collect());
         (set, refused)
     }
 
@@ -200,7 +205,17 @@ impl RuleSet {
             return;
         }
         let record = Record::new(event, raw);
+        let found = self
+            .prefilter
+            .as_ref()
+            .filter(|_| indexed.len() + self.unindexed.len() >= prefilter::MIN_CANDIDATES)
+            .and_then(|p| Some((p, p.scan(raw)?)));
         for &i in indexed.iter().chain(&self.unindexed) {
+            if let Some((prefilter, found)) = &found
+                && !prefilter.may_match(i, found)
+            {
+                continue;
+            }
             let rule = &self.rules[i];
             if rule.matches(&record) {
                 hit(rule);

@@ -110,6 +110,22 @@ impl Pattern {
         }
     }
 
+    /// The longest text a matching value must hold, in ASCII lower case,
+    /// when the prefilter can look for it.
+    pub(super) fn required_literal(&self) -> Option<String> {
+        let longest = self
+            .parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Text(t) => Some(t),
+                _ => None,
+            })
+            .max_by_key(|t| t.len())?;
+        // A cased pattern's text may hold capitals; the search ignores case.
+        let literal = longest.to_ascii_lowercase();
+        super::prefilter::usable(&literal).then_some(literal)
+    }
+
     /// The one value this pattern matches, folded, when it has no wildcard.
     pub(super) fn exact(&self) -> Option<String> {
         match self.parts.as_slice() {
@@ -120,6 +136,13 @@ impl Pattern {
     }
 
     pub(super) fn matches(&self, value: &str) -> bool {
+        if !self.cased && value.is_ascii() {
+            // An ASCII value folds byte by byte: the common shapes compare
+            // without building the folded copy.
+            if let Some(found) = self.matches_ascii_folded(value.as_bytes()) {
+                return found;
+            }
+        }
         let value = if self.cased {
             Cow::Borrowed(value)
         } else {
@@ -134,6 +157,29 @@ impl Pattern {
             [Part::Any, Part::Text(t)] => value.ends_with(t.as_str()),
             parts => glob(parts, &value),
         }
+    }
+}
+
+impl Pattern {
+    /// `matches` for an ASCII value, whose folding is ASCII lower case, in
+    /// the shapes that need no wildcard walk; None for the others. The
+    /// pattern's text is folded already, so it holds no ASCII capital.
+    fn matches_ascii_folded(&self, value: &[u8]) -> Option<bool> {
+        let same = |a: &[u8], t: &str| a.eq_ignore_ascii_case(t.as_bytes());
+        let len = |t: &str| t.len();
+        Some(match self.parts.as_slice() {
+            [] => value.is_empty(),
+            [Part::Text(t)] => value.len() == len(t) && same(value, t),
+            [Part::Any] => true,
+            [Part::Text(t), Part::Any] => value.len() >= len(t) && same(&value[..len(t)], t),
+            [Part::Any, Part::Text(t)] => {
+                value.len() >= len(t) && same(&value[value.len() - len(t)..], t)
+            }
+            [Part::Any, Part::Text(t), Part::Any] => {
+                t.is_empty() || value.windows(len(t)).any(|w| same(w, t))
+            }
+            _ => return None,
+        })
     }
 }
 

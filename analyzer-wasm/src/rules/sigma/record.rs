@@ -5,7 +5,7 @@
 //! not occur in the record's bytes at all.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 use serde_json::Value as Json;
 
@@ -61,6 +61,12 @@ pub(super) struct Record<'r> {
     /// is looked for in the tree, never in the bytes.
     escapes: bool,
     tree: OnceCell<Option<Json>>,
+    /// Whether a key may spell `userIdentity.` itself (then the reader's
+    /// identity fields are not the tree's): looked for once.
+    dotted_identity: OnceCell<bool>,
+    /// Needles looked for so far and whether each was found: many rules
+    /// test the same key, and each looks before it reads.
+    needles: RefCell<Vec<(Box<[u8]>, bool)>>,
 }
 
 impl<'r> Record<'r> {
@@ -70,26 +76,47 @@ impl<'r> Record<'r> {
             raw,
             escapes: memchr::memmem::find(raw, b"\\u").is_some(),
             tree: OnceCell::new(),
+            dotted_identity: OnceCell::new(),
+            needles: RefCell::new(Vec::new()),
         }
     }
 
     /// The values at a dotted path (see `detection::leaves`).
-    pub(super) fn leaves<'s>(&'s self, path: &str, out: &mut Vec<Leaf<'s>>) {
-        if let Some(field) = self.read_field(path) {
-            if !matches!(field, Field::Missing) {
-                out.push(Leaf::Field(field));
-            }
-            return;
+    pub(super) fn leaves<'s>(&'s self, path: &FieldPath, out: &mut Vec<Leaf<'s>>) {
+        match self.read_leaf(path) {
+            Some(leaf) => out.extend(leaf),
+            None => self.tree_leaves(path, out),
         }
+    }
+
+    /// The value at `path` when the reader answers it (None inside when
+    /// the field is missing); None when only the tree can.
+    pub(super) fn read_leaf(&self, path: &FieldPath) -> Option<Option<Leaf<'_>>> {
+        let field = self.read_field(path.read?)?;
+        Some((!matches!(field, Field::Missing)).then_some(Leaf::Field(field)))
+    }
+
+    /// The values at `path` in the tree.
+    pub(super) fn tree_leaves<'s>(&'s self, path: &FieldPath, out: &mut Vec<Leaf<'s>>) {
         if let Some(tree) = self.tree() {
-            tree_leaves(tree, path, out);
+            tree_leaves(tree, &path.text, out);
         }
     }
 
     /// Whether `needle` (a key and its closing quote) may occur in the
     /// record: false only when it certainly does not.
     pub(super) fn may_hold(&self, needle: &[u8]) -> bool {
-        self.escapes || memchr::memmem::find(self.raw, needle).is_some()
+        // Once the tree is parsed, looking there is cheaper than the bytes.
+        if self.escapes || self.tree.get().is_some() {
+            return true;
+        }
+        let mut seen = self.needles.borrow_mut();
+        if let Some((_, found)) = seen.iter().find(|(n, _)| **n == *needle) {
+            return *found;
+        }
+        let found = memchr::memmem::find(self.raw, needle).is_some();
+        seen.push((needle.into(), found));
+        found
     }
 
     pub(super) fn tree(&self) -> Option<&Json> {
@@ -103,36 +130,38 @@ impl<'r> Record<'r> {
     /// text the legacy counts need, an object or list none: those go to
     /// the tree.) `userIdentity.*` only when `userIdentity` was an object
     /// the reader accepted and no key spells the dotted path itself.
-    fn read_field(&self, path: &str) -> Option<&Field<'_>> {
+    fn read_field(&self, read: ReadField) -> Option<&Field<'_>> {
+        use ReadField as R;
         let e = self.event;
-        let field = match path {
-            "eventVersion" => &e.event_version,
-            "eventID" => &e.event_id,
-            "eventTime" => &e.event_time,
-            "eventName" => &e.event_name,
-            "eventSource" => &e.event_source,
-            "awsRegion" => &e.aws_region,
-            "sourceIPAddress" => &e.source_ip,
-            "userAgent" => &e.user_agent,
-            "eventType" => &e.event_type,
-            "eventCategory" => &e.event_category,
-            "recipientAccountId" => &e.recipient_account_id,
-            "errorCode" => &e.error_code,
-            "errorMessage" => &e.error_message,
-            _ => {
-                let key = path.strip_prefix("userIdentity.")?;
+        let field = match read {
+            R::EventVersion => &e.event_version,
+            R::EventId => &e.event_id,
+            R::EventTime => &e.event_time,
+            R::EventName => &e.event_name,
+            R::EventSource => &e.event_source,
+            R::AwsRegion => &e.aws_region,
+            R::SourceIp => &e.source_ip,
+            R::UserAgent => &e.user_agent,
+            R::EventType => &e.event_type,
+            R::EventCategory => &e.event_category,
+            R::RecipientAccountId => &e.recipient_account_id,
+            R::ErrorCode => &e.error_code,
+            R::ErrorMessage => &e.error_message,
+            identity => {
                 let id = e.identity()?;
-                if self.may_hold(b"userIdentity.") {
+                if *self
+                    .dotted_identity
+                    .get_or_init(|| self.may_hold(b"userIdentity."))
+                {
                     return None;
                 }
-                match key {
-                    "type" => &id.kind,
-                    "arn" => &id.arn,
-                    "userName" => &id.user_name,
-                    "principalId" => &id.principal_id,
-                    "accountId" => &id.account_id,
-                    "invokedBy" => &id.invoked_by,
-                    _ => return None,
+                match identity {
+                    R::IdentityType => &id.kind,
+                    R::IdentityArn => &id.arn,
+                    R::IdentityUserName => &id.user_name,
+                    R::IdentityPrincipalId => &id.principal_id,
+                    R::IdentityAccountId => &id.account_id,
+                    _ => &id.invoked_by,
                 }
             }
         };
@@ -140,31 +169,79 @@ impl<'r> Record<'r> {
     }
 }
 
-/// Whether a path is answered without the tree whenever the reader read
-/// its field plainly: such tests are tried first.
-pub(super) fn is_read_field(path: &str) -> bool {
-    matches!(
-        path,
-        "eventVersion"
-            | "eventID"
-            | "eventTime"
-            | "eventName"
-            | "eventSource"
-            | "awsRegion"
-            | "sourceIPAddress"
-            | "userAgent"
-            | "eventType"
-            | "eventCategory"
-            | "recipientAccountId"
-            | "errorCode"
-            | "errorMessage"
-            | "userIdentity.type"
-            | "userIdentity.arn"
-            | "userIdentity.userName"
-            | "userIdentity.principalId"
-            | "userIdentity.accountId"
-            | "userIdentity.invokedBy"
-    )
+/// A dotted path into a record, with the reader's field that answers it
+/// (when there is one) found once, when the rule loads.
+#[derive(Debug)]
+pub(super) struct FieldPath {
+    pub(super) text: String,
+    read: Option<ReadField>,
+}
+
+impl FieldPath {
+    pub(super) fn new(text: &str) -> FieldPath {
+        FieldPath {
+            text: text.to_owned(),
+            read: ReadField::of(text),
+        }
+    }
+
+    /// Whether the path is answered without the tree whenever the reader
+    /// read its field plainly: such tests are tried first.
+    pub(super) fn is_read(&self) -> bool {
+        self.read.is_some()
+    }
+}
+
+/// The fields the event reader reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadField {
+    EventVersion,
+    EventId,
+    EventTime,
+    EventName,
+    EventSource,
+    AwsRegion,
+    SourceIp,
+    UserAgent,
+    EventType,
+    EventCategory,
+    RecipientAccountId,
+    ErrorCode,
+    ErrorMessage,
+    IdentityType,
+    IdentityArn,
+    IdentityUserName,
+    IdentityPrincipalId,
+    IdentityAccountId,
+    IdentityInvokedBy,
+}
+
+impl ReadField {
+    fn of(path: &str) -> Option<ReadField> {
+        use ReadField as R;
+        Some(match path {
+            "eventVersion" => R::EventVersion,
+            "eventID" => R::EventId,
+            "eventTime" => R::EventTime,
+            "eventName" => R::EventName,
+            "eventSource" => R::EventSource,
+            "awsRegion" => R::AwsRegion,
+            "sourceIPAddress" => R::SourceIp,
+            "userAgent" => R::UserAgent,
+            "eventType" => R::EventType,
+            "eventCategory" => R::EventCategory,
+            "recipientAccountId" => R::RecipientAccountId,
+            "errorCode" => R::ErrorCode,
+            "errorMessage" => R::ErrorMessage,
+            "userIdentity.type" => R::IdentityType,
+            "userIdentity.arn" => R::IdentityArn,
+            "userIdentity.userName" => R::IdentityUserName,
+            "userIdentity.principalId" => R::IdentityPrincipalId,
+            "userIdentity.accountId" => R::IdentityAccountId,
+            "userIdentity.invokedBy" => R::IdentityInvokedBy,
+            _ => return None,
+        })
+    }
 }
 
 /// The values at a dotted path in a tree. At each object the rest of the

@@ -6,6 +6,7 @@ use serde_norway::Value as Yaml;
 use super::Refusal;
 use super::condition::Condition;
 use super::detection::Selection;
+use super::prefilter::{self, Requirement};
 use super::record::Record;
 
 /// A loaded Sigma rule.
@@ -115,9 +116,29 @@ impl SigmaRule {
     /// Whether the record matches; each search identifier is tested at
     /// most once.
     pub(super) fn matches(&self, record: &Record) -> bool {
-        let mut known: Vec<Option<bool>> = vec![None; self.selections.len()];
+        // Most rules have a few search identifiers: their results on the stack.
+        const ON_STACK: usize = 8;
+        let mut stack = [None; ON_STACK];
+        let mut heap = Vec::new();
+        let known: &mut [Option<bool>] = if self.selections.len() <= ON_STACK {
+            &mut stack[..self.selections.len()]
+        } else {
+            heap.resize(self.selections.len(), None);
+            &mut heap
+        };
         self.condition
             .eval(&mut |i| *known[i].get_or_insert_with(|| self.selections[i].matches(record)))
+    }
+
+    /// Literals one of which every matching record's bytes hold, if the
+    /// rule says so: what the prefilter looks for.
+    pub(super) fn requirement(&self) -> Option<Requirement> {
+        let required = self.condition.required()?;
+        prefilter::union(
+            required
+                .into_iter()
+                .map(|i| self.selections[i].requirement()),
+        )
     }
 
     /// Folded event names one of which every matching record has, if the

@@ -702,3 +702,120 @@ fn read_fields_and_the_tree_agree_on_odd_records() {
         r#"{"eventName":"X","requestParameters":{"version":"1"}}"#
     ));
 }
+
+/// The prefilter skips only rules that cannot match: on generated traffic
+/// and odd records, the rules `check` reports are exactly those whose
+/// evaluation in full holds. The rules are made from the records' own
+/// values (substrings, in both cases, with every position modifier, as
+/// keywords and as numbers), so many of them fire.
+#[test]
+fn the_prefilter_skips_only_rules_that_cannot_match() {
+    let spec = loggen::Spec {
+        files_per_partition_day: 2,
+        events_per_file: 40,
+        digest_files: false,
+        ..loggen::Spec::small()
+    };
+    let mut records: Vec<Vec<u8>> = Vec::new();
+    for file in loggen::generate(&spec) {
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::MultiGzDecoder::new(&file.body[..]),
+            &mut body,
+        )
+        .unwrap();
+        let log: Value = serde_json::from_slice(&body).unwrap();
+        for r in log["Records"].as_array().unwrap() {
+            records.push(serde_json::to_vec(r).unwrap());
+        }
+    }
+    for odd in [
+        r#"{"eventName":"GetObject","requestParameters":{"bucketName":"Caf\u00e9-\u212a"}}"#,
+        r#"{"eventName":"GetObject","requestParameters":{"bucketName":"a\"quoted\"name"}}"#,
+        r#"{"eventName":"GetObject","requestParameters":{"bucketName":"\u0073ecret"}}"#,
+        r#"{"eventName":"GetObject","requestParameters":{"size":1e3,"count":1000}}"#,
+        r#"{"eventName":"GetObject","userIdentity":{"arn":"arn:aws:iam::1:user/K\u212aELVIN"}}"#,
+    ] {
+        records.push(odd.as_bytes().to_vec());
+    }
+
+    let paths = [
+        "eventSource",
+        "userAgent",
+        "sourceIPAddress",
+        "userIdentity.arn",
+        "requestParameters.bucketName",
+        "requestParameters.roleName",
+        "requestParameters.size",
+        "eventVersion",
+    ];
+    let mut rng = loggen::Rng::new(16);
+    let mut rules = String::new();
+    for n in 0..400 {
+        let record: Value =
+            serde_json::from_slice(&records[rng.below(records.len() as u64) as usize]).unwrap();
+        let path = paths[rng.below(paths.len() as u64) as usize];
+        let mut at = &record;
+        for key in path.split('.') {
+            at = &at[key];
+        }
+        let text = match at {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => "kelvin".into(),
+        };
+        let chars: Vec<char> = text.chars().collect();
+        let start = rng.below(chars.len() as u64 / 2 + 1) as usize;
+        let len = 1 + rng.below((chars.len() - start).max(1) as u64) as usize;
+        let mut piece: String = chars[start..(start + len).min(chars.len())]
+            .iter()
+            .collect();
+        if rng.below(3) == 0 {
+            piece = piece.to_uppercase();
+        }
+        let piece = piece.replace('\'', "''");
+        let modifier = [
+            "",
+            "|contains",
+            "|startswith",
+            "|endswith",
+            "|contains|cased",
+        ][rng.below(5) as usize];
+        let selection = if rng.below(6) == 0 {
+            format!("    keywords:\n        - '*{piece}*'\n    condition: keywords")
+        } else {
+            format!("    sel:\n        {path}{modifier}: '{piece}'\n    condition: sel")
+        };
+        rules.push_str(&format!(
+            "title: Generated {n}\nid: gen-{n}\nlevel: low\nlogsource:\n    product: aws\n    \
+             service: cloudtrail\ndetection:\n{selection}\n---\n"
+        ));
+    }
+    let (set, refused) = RuleSet::load([("generated.yml", rules.as_bytes())], |_| false);
+    assert!(refused.is_empty(), "{refused:?}");
+    assert!(set.prefilter.is_some());
+
+    let (mut fired, mut skipped) = (0, 0);
+    for raw in &records {
+        let event = crate::event::Event::parse(raw).unwrap();
+        let mut hits = Vec::new();
+        set.check(&event, raw, |rule| hits.push(rule.id.clone()));
+        let record = Record::new(&event, raw);
+        let expected: Vec<String> = set
+            .rules()
+            .iter()
+            .filter(|r| r.matches(&record))
+            .map(|r| r.id.clone())
+            .collect();
+        assert_eq!(hits, expected, "on {}", String::from_utf8_lossy(raw));
+        fired += hits.len();
+        if let Some(found) = set.prefilter.as_ref().unwrap().scan(raw) {
+            skipped += (0..set.rules().len())
+                .filter(|&i| !set.prefilter.as_ref().unwrap().may_match(i, &found))
+                .count();
+        }
+    }
+    // Both sides were exercised: rules fired, and rules were skipped.
+    assert!(fired > records.len(), "{fired} hits");
+    assert!(skipped > records.len() * 100, "{skipped} skipped");
+}
