@@ -42,7 +42,7 @@ class Consolidation:
         self.conflicts = 0
         self.conflicting = []
         self.first_time = self.last_time = ""
-        self.ids_at_time = {}  # event id -> record bytes, for the current event time
+        self.ids_at_time = set()  # event ids written at the current event time
 
     def add(self, name, data):
         if self.merged is not None:
@@ -107,7 +107,7 @@ class Consolidation:
                 self.duplicates += 1
                 continue
             if self.previous is None or self.previous[0] != key:
-                self.ids_at_time = {}
+                self.ids_at_time = set()
             self.previous = (key, raw)
             if event_id is not None:
                 if event_id in self.ids_at_time:
@@ -115,7 +115,7 @@ class Consolidation:
                     if len(self.conflicting) < MAX_CONFLICTING:
                         self.conflicting.append(f"{event_id} {key.decode()}")
                 else:
-                    self.ids_at_time[event_id] = raw
+                    self.ids_at_time.add(event_id)
             time = key.decode()
             if time:
                 self.first_time = self.first_time or time

@@ -166,17 +166,17 @@ impl Pattern {
     /// pattern's text is folded already, so it holds no ASCII capital.
     fn matches_ascii_folded(&self, value: &[u8]) -> Option<bool> {
         let same = |a: &[u8], t: &str| a.eq_ignore_ascii_case(t.as_bytes());
-        let len = |t: &str| t.len();
         Some(match self.parts.as_slice() {
             [] => value.is_empty(),
-            [Part::Text(t)] => value.len() == len(t) && same(value, t),
+            [Part::Text(t)] => same(value, t),
             [Part::Any] => true,
-            [Part::Text(t), Part::Any] => value.len() >= len(t) && same(&value[..len(t)], t),
-            [Part::Any, Part::Text(t)] => {
-                value.len() >= len(t) && same(&value[value.len() - len(t)..], t)
-            }
+            [Part::Text(t), Part::Any] => value.get(..t.len()).is_some_and(|v| same(v, t)),
+            [Part::Any, Part::Text(t)] => value
+                .len()
+                .checked_sub(t.len())
+                .is_some_and(|at| same(&value[at..], t)),
             [Part::Any, Part::Text(t), Part::Any] => {
-                t.is_empty() || value.windows(len(t)).any(|w| same(w, t))
+                t.is_empty() || value.windows(t.len()).any(|w| same(w, t))
             }
             _ => return None,
         })
