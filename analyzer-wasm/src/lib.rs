@@ -12,6 +12,7 @@ pub mod event;
 pub mod findings;
 pub mod html;
 pub mod input;
+pub mod integrity;
 pub mod json_scan;
 pub mod report;
 pub mod rules;

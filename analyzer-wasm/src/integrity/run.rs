@@ -1,0 +1,171 @@
+//! One verification run as a host drives it: files go in one at a time,
+//! in any order, each with its S3 user metadata, and this tells digest
+//! files, signature sidecars and log files apart; `finish` gives the
+//! verdicts.
+
+use std::collections::HashMap;
+use std::io::{self, BufRead, Read};
+
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+
+use super::digest::hex;
+use super::keys::PublicKeys;
+use super::verify::{self, DigestInput, LogInput, Report, SignatureMetadata};
+use crate::config::DEFAULT_MAX_INPUT_BYTES;
+use crate::input;
+
+/// A digest file is a few hundred bytes per listed log; anything larger
+/// than this is not one.
+const MAX_DIGEST_BYTES: u64 = 64 << 20;
+
+/// The suffix of a signature sidecar: `<digest file name>` + this, holding
+/// `{"signature": "<hex>", "signature-algorithm": "SHA256withRSA"}` (the
+/// `Metadata` of `aws s3api head-object` on the digest).
+pub const SIDECAR_SUFFIX: &str = ".metadata.json";
+
+pub struct Verification {
+    keys: PublicKeys,
+    digests: Vec<ReadDigest>,
+    /// Sidecar signatures by the digest file name they are for.
+    sidecars: HashMap<String, SignatureMetadata>,
+    logs: Vec<LogInput>,
+}
+
+/// A digest file as read: its name, its uncompressed bytes (or why they
+/// could not be read) and the signature its metadata gave.
+struct ReadDigest {
+    name: String,
+    bytes: Result<Vec<u8>, String>,
+    signature: Option<SignatureMetadata>,
+}
+
+#[derive(Deserialize)]
+struct Sidecar {
+    signature: String,
+    #[serde(rename = "signature-algorithm")]
+    algorithm: String,
+}
+
+/// Whether `name` is a CloudTrail digest file (by CloudTrail's naming:
+/// `…/CloudTrail-Digest/…/<account>_CloudTrail-Digest_<region>_….json.gz`).
+pub fn is_digest_name(name: &str) -> bool {
+    file_name(name).contains("_CloudTrail-Digest_")
+}
+
+fn file_name(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
+}
+
+impl Verification {
+    /// `public_keys`: `aws cloudtrail list-public-keys` output.
+    pub fn open(public_keys: &[u8]) -> Result<Verification, String> {
+        let keys = PublicKeys::parse(public_keys).map_err(|e| format!("public keys: {e}"))?;
+        if keys.is_empty() {
+            return Err("public keys: the list is empty".into());
+        }
+        Ok(Verification {
+            keys,
+            digests: Vec::new(),
+            sidecars: HashMap::new(),
+            logs: Vec::new(),
+        })
+    }
+
+    /// Takes one file. `metadata` is its S3 user metadata (`signature`,
+    /// `signature-algorithm` on a digest). An error says why the file
+    /// could not be read; a log file that cannot be read is also in the
+    /// report (as modified, or not in a digest).
+    pub fn add(
+        &mut self,
+        name: &str,
+        data: impl Read,
+        metadata: &[(String, String)],
+    ) -> Result<(), String> {
+        if let Some(digest) = file_name(name).strip_suffix(SIDECAR_SUFFIX) {
+            let mut text = Vec::new();
+            data.take(1 << 20)
+                .read_to_end(&mut text)
+                .map_err(|e| e.to_string())?;
+            let sidecar: Sidecar = serde_json::from_slice(&text)
+                .map_err(|e| format!("not a signature sidecar ({{\"signature\": …, \"signature-algorithm\": …}}): {e}"))?;
+            self.sidecars.insert(
+                digest.to_owned(),
+                SignatureMetadata {
+                    signature: sidecar.signature,
+                    algorithm: sidecar.algorithm,
+                },
+            );
+            return Ok(());
+        }
+        if is_digest_name(name) {
+            let meta = |key: &str| {
+                metadata
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map(|(_, v)| v.clone())
+            };
+            let signature = meta("signature").map(|signature| SignatureMetadata {
+                signature,
+                algorithm: meta("signature-algorithm").unwrap_or_default(),
+            });
+            let mut bytes = Vec::new();
+            let read = input::open(data, MAX_DIGEST_BYTES)
+                .and_then(|(mut r, _)| r.read_to_end(&mut bytes))
+                .map(|_| bytes)
+                .map_err(|e| format!("cannot be read: {e}"));
+            let result = read.as_ref().map(|_| ()).map_err(Clone::clone);
+            // Unreadable, it is still reported (unverifiable, with why).
+            self.digests.push(ReadDigest {
+                name: name.to_owned(),
+                bytes: read,
+                signature,
+            });
+            return result;
+        }
+        let sha256 = hash_uncompressed(data).map_err(|e| e.to_string());
+        let result = sha256.as_ref().map(|_| ()).map_err(Clone::clone);
+        self.logs.push(LogInput {
+            location: name.to_owned(),
+            sha256,
+        });
+        result
+    }
+
+    pub fn finish(self) -> Report {
+        let Verification {
+            keys,
+            digests,
+            sidecars,
+            logs,
+        } = self;
+        let inputs = digests
+            .iter()
+            .map(|d| DigestInput {
+                location: d.name.clone(),
+                uncompressed: d.bytes.as_deref().map_err(Clone::clone),
+                signature: d
+                    .signature
+                    .clone()
+                    .or_else(|| sidecars.get(file_name(&d.name)).cloned()),
+            })
+            .collect();
+        verify::verify(inputs, logs, &keys)
+    }
+}
+
+/// SHA-256 of a file's uncompressed bytes, streaming.
+fn hash_uncompressed(data: impl Read) -> io::Result<String> {
+    let (mut reader, _) = input::open(data, DEFAULT_MAX_INPUT_BYTES)?;
+    let mut hasher = Sha256::new();
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        hasher.update(buf);
+        let n = buf.len();
+        reader.consume(n);
+    }
+    Ok(hex(&hasher.finalize()))
+}

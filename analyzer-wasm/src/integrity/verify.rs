@@ -1,0 +1,350 @@
+//! Verdicts over a set of digest files and log files: which digests are
+//! signed and chained, which log files are exactly what a digest lists,
+//! and what is missing or unlisted.
+//!
+//! Beyond what `aws cloudtrail validate-logs` checks, a digest's
+//! `previousDigestHashValue` must equal the SHA-256 of the previous
+//! digest, and a log file that no digest lists is reported.
+//!
+//! A digest's signature comes from its S3 object metadata (`signature`,
+//! `signature-algorithm`) or a sidecar holding the same; failing both,
+//! the next digest of the chain vouches for it, since that digest's
+//! signed text holds its `previousDigestSignature`. The newest digest of
+//! local copies therefore needs its metadata or sidecar to be verified.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::digest::{Digest, ListedLog};
+use super::keys::{PublicKeys, Signature};
+
+/// A digest file as read: its uncompressed bytes, and its signature when
+/// the place it was read from gives one.
+pub struct DigestInput<'a> {
+    pub location: String,
+    /// Its uncompressed bytes, or why they could not be read.
+    pub uncompressed: Result<&'a [u8], String>,
+    pub signature: Option<SignatureMetadata>,
+}
+
+/// `x-amz-meta-signature` and `x-amz-meta-signature-algorithm`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureMetadata {
+    pub signature: String,
+    pub algorithm: String,
+}
+
+/// A log file as read: the SHA-256 of its uncompressed bytes, or why it
+/// could not be read.
+pub struct LogInput {
+    pub location: String,
+    pub sha256: Result<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Valid,
+    Modified,
+    Missing,
+    NotInDigest,
+    DigestMissing,
+    BadSignature,
+    ChainBroken,
+    Unverifiable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Digest,
+    Log,
+}
+
+/// One file's verdict; `reason` says why when it is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileVerdict {
+    pub file: String,
+    pub kind: Kind,
+    pub verdict: Verdict,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub counts: BTreeMap<String, u64>,
+    pub files: Vec<FileVerdict>,
+}
+
+impl Report {
+    /// Whether every file is valid.
+    pub fn all_valid(&self) -> bool {
+        self.files.iter().all(|f| f.verdict == Verdict::Valid)
+    }
+}
+
+/// The last path segment: CloudTrail file names are unique (account,
+/// region, time and a random part), so a local copy is matched to its
+/// digest entry by name wherever it was copied.
+fn file_name(location: &str) -> &str {
+    location.rsplit(['/', '\\']).next().unwrap_or(location)
+}
+
+/// Checks everything given; every input gets exactly one verdict, and
+/// each digest or log file that a digest names but that was not given
+/// gets one too (`digest-missing`, `missing`).
+pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys) -> Report {
+    let mut out = Vec::new();
+    let mut parsed: Vec<(Digest, Option<SignatureMetadata>)> = Vec::new();
+    for input in digests {
+        let parsed_digest = input
+            .uncompressed
+            .and_then(|bytes| Digest::parse(&input.location, bytes));
+        match parsed_digest {
+            Ok(d) if file_name(&d.object) != file_name(&input.location) => out.push(FileVerdict {
+                file: input.location.clone(),
+                kind: Kind::Digest,
+                verdict: Verdict::Unverifiable,
+                reason: format!(
+                    "it says it was delivered as {}, not under this name",
+                    d.s3_location()
+                ),
+            }),
+            Ok(d) => parsed.push((d, input.signature)),
+            Err(e) => out.push(FileVerdict {
+                file: input.location,
+                kind: Kind::Digest,
+                verdict: Verdict::Unverifiable,
+                reason: e,
+            }),
+        }
+    }
+    let by_object: HashMap<&str, usize> = parsed
+        .iter()
+        .enumerate()
+        .map(|(i, (d, _))| (d.object.as_str(), i))
+        .collect();
+    let mut successors: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (d, _)) in parsed.iter().enumerate() {
+        if let Some(link) = &d.previous {
+            successors.entry(link.object.as_str()).or_default().push(i);
+        }
+    }
+    // Each digest's signature: its own metadata, else what the next
+    // digest recorded of it.
+    let signature_of = |i: usize| -> Option<SignatureMetadata> {
+        let (d, meta) = &parsed[i];
+        meta.clone().or_else(|| {
+            let next = successors.get(d.object.as_str())?.first()?;
+            Some(SignatureMetadata {
+                signature: parsed[*next].0.previous_signature.clone()?,
+                algorithm: d.algorithm.clone(),
+            })
+        })
+    };
+    let mut digest_verdicts = Vec::with_capacity(parsed.len());
+    for (i, (d, _)) in parsed.iter().enumerate() {
+        let (verdict, reason) =
+            digest_verdict(i, &parsed, &by_object, &successors, &signature_of, keys);
+        if let Some(link) = &d.previous
+            && !by_object.contains_key(link.object.as_str())
+        {
+            out.push(FileVerdict {
+                file: format!("{}/{}", link.bucket, link.object),
+                kind: Kind::Digest,
+                verdict: Verdict::DigestMissing,
+                reason: format!(
+                    "{} names it as the previous digest, and it was not given: the chain has a gap",
+                    d.location
+                ),
+            });
+        }
+        digest_verdicts.push((verdict, reason.clone()));
+        out.push(FileVerdict {
+            file: d.location.clone(),
+            kind: Kind::Digest,
+            verdict,
+            reason,
+        });
+    }
+    // Log files against the digests that list them.
+    let mut listed: HashMap<&str, (&ListedLog, usize)> = HashMap::new();
+    for (i, (d, _)) in parsed.iter().enumerate() {
+        for log in &d.logs {
+            listed.entry(file_name(&log.object)).or_insert((log, i));
+        }
+    }
+    let mut seen: HashMap<&str, ()> = HashMap::new();
+    for log in &logs {
+        let name = file_name(&log.location);
+        let Some((entry, i)) = listed.get(name) else {
+            out.push(FileVerdict {
+                file: log.location.clone(),
+                kind: Kind::Log,
+                verdict: Verdict::NotInDigest,
+                reason: match &log.sha256 {
+                    Ok(_) => "no digest given lists it (a log file is listed by the digest of \
+                              the hour after its delivery)"
+                        .into(),
+                    Err(e) => format!("no digest given lists it, and it cannot be read: {e}"),
+                },
+            });
+            continue;
+        };
+        seen.insert(name, ());
+        let (digest, _) = &parsed[*i];
+        let (verdict, reason) = match (&log.sha256, &digest_verdicts[*i]) {
+            (Err(e), _) => (Verdict::Modified, format!("cannot be read: {e}")),
+            (Ok(hash), (Verdict::Valid, _)) if hash.eq_ignore_ascii_case(&entry.hash) => {
+                (Verdict::Valid, String::new())
+            }
+            (Ok(hash), (Verdict::Valid, _)) => (
+                Verdict::Modified,
+                format!(
+                    "its SHA-256 is {hash}; {} lists {}",
+                    digest.location, entry.hash
+                ),
+            ),
+            (Ok(hash), (verdict, why)) => (
+                Verdict::Unverifiable,
+                format!(
+                    "{} lists it ({}), but that digest is {}: {why}",
+                    digest.location,
+                    if hash.eq_ignore_ascii_case(&entry.hash) {
+                        "with this hash"
+                    } else {
+                        "with another hash"
+                    },
+                    verdict_name(*verdict)
+                ),
+            ),
+        };
+        out.push(FileVerdict {
+            file: log.location.clone(),
+            kind: Kind::Log,
+            verdict,
+            reason,
+        });
+    }
+    for (name, (entry, i)) in &listed {
+        if !seen.contains_key(name) {
+            out.push(FileVerdict {
+                file: format!("{}/{}", entry.bucket, entry.object),
+                kind: Kind::Log,
+                verdict: Verdict::Missing,
+                reason: format!("{} lists it, and it was not given", parsed[*i].0.location),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.kind, &a.file).cmp(&(b.kind, &b.file)));
+    let mut counts = BTreeMap::new();
+    for f in &out {
+        *counts
+            .entry(verdict_name(f.verdict).to_owned())
+            .or_insert(0) += 1;
+    }
+    Report { counts, files: out }
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Valid => "valid",
+        Verdict::Modified => "modified",
+        Verdict::Missing => "missing",
+        Verdict::NotInDigest => "not-in-digest",
+        Verdict::DigestMissing => "digest-missing",
+        Verdict::BadSignature => "bad-signature",
+        Verdict::ChainBroken => "chain-broken",
+        Verdict::Unverifiable => "unverifiable",
+    }
+}
+
+/// A digest's own verdict: its signature, then its link to the previous
+/// digest when that one was given.
+fn digest_verdict(
+    i: usize,
+    parsed: &[(Digest, Option<SignatureMetadata>)],
+    by_object: &HashMap<&str, usize>,
+    successors: &HashMap<&str, Vec<usize>>,
+    signature_of: &dyn Fn(usize) -> Option<SignatureMetadata>,
+    keys: &PublicKeys,
+) -> (Verdict, String) {
+    let d = &parsed[i].0;
+    if d.start > d.end {
+        return (
+            Verdict::ChainBroken,
+            format!("it starts ({}) after it ends ({})", d.start, d.end),
+        );
+    }
+    let Some(signature) = signature_of(i) else {
+        return (
+            Verdict::Unverifiable,
+            "no signature: neither its S3 metadata, a sidecar, nor a later digest gives one".into(),
+        );
+    };
+    match keys.verify(
+        &d.fingerprint,
+        &signature.algorithm,
+        d.string_to_sign().as_bytes(),
+        &signature.signature,
+    ) {
+        Signature::Valid => {}
+        Signature::Invalid => {
+            return (
+                Verdict::BadSignature,
+                format!(
+                    "its signature does not verify with key {}: the digest or its signature was changed",
+                    d.fingerprint
+                ),
+            );
+        }
+        Signature::Unverifiable(why) => return (Verdict::Unverifiable, why),
+    }
+    if successors.get(d.object.as_str()).is_some_and(|s| {
+        s.iter()
+            .any(|&n| parsed[n].0.previous_signature.as_deref() != Some(&signature.signature))
+    }) {
+        return (
+            Verdict::ChainBroken,
+            "a later digest records another signature for it".into(),
+        );
+    }
+    let Some(link) = &d.previous else {
+        return (Verdict::Valid, String::new());
+    };
+    let Some(&p) = by_object.get(link.object.as_str()) else {
+        // Its own verdict stands; the gap is reported as digest-missing.
+        return (Verdict::Valid, String::new());
+    };
+    let previous = &parsed[p].0;
+    if !link.hash.eq_ignore_ascii_case(&previous.sha256) {
+        return (
+            Verdict::ChainBroken,
+            format!(
+                "its previousDigestHashValue is {}, and the SHA-256 of {} is {}",
+                link.hash, previous.location, previous.sha256
+            ),
+        );
+    }
+    if successors[link.object.as_str()].len() > 1 {
+        return (
+            Verdict::ChainBroken,
+            format!(
+                "{} is named as the previous digest by more than one digest",
+                previous.location
+            ),
+        );
+    }
+    if d.start < previous.end {
+        return (
+            Verdict::ChainBroken,
+            format!(
+                "it starts ({}) before the previous digest ends ({})",
+                d.start, previous.end
+            ),
+        );
+    }
+    (Verdict::Valid, String::new())
+}
