@@ -103,6 +103,11 @@ def _parse_object(text: str) -> Log:
         return Log(records=records)
     if DIGEST_KEYS <= keys:
         return Log(skipped="CloudTrail digest file")
+    # What `verify` reads beside the logs, as the default component skips them.
+    if keys == {"signature", "signature-algorithm"}:
+        return Log(skipped="signature of a CloudTrail digest file")
+    if keys == {"PublicKeyList"}:
+        return Log(skipped="CloudTrail public keys")
     raise Unreadable('no "Records" list')
 
 

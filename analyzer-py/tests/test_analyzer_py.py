@@ -53,6 +53,12 @@ class ReadingLogs(unittest.TestCase):
         digest = b'{"awsAccountId":"1","digestStartTime":"x","digestEndTime":"y","logFiles":[]}'
         self.assertEqual(ctlog.read(digest, 1 << 20).skipped, "CloudTrail digest file")
 
+    def test_signature_sidecars_and_public_keys_are_skipped(self):
+        sidecar = b'{"signature": "ab01", "signature-algorithm": "SHA256withRSA"}'
+        self.assertEqual(ctlog.read(sidecar, 1 << 20).skipped, "signature of a CloudTrail digest file")
+        keys = b'{"PublicKeyList": [{"Value": "AA==", "Fingerprint": "ab"}]}'
+        self.assertEqual(ctlog.read(keys, 1 << 20).skipped, "CloudTrail public keys")
+
     def test_bad_documents_say_why(self):
         cases = [
             (b"", "empty input"),

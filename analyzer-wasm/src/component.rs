@@ -318,3 +318,49 @@ impl exports::wasi::cli::run::Guest for Component {
         if code == 0 { Ok(()) } else { Err(()) }
     }
 }
+
+use exports::cloudtrail::analyzer::integrity as wit_integrity;
+
+impl wit_integrity::Guest for Component {
+    type Verification = VerificationResource;
+}
+
+/// A verification run; `finish` takes it, so it finishes once.
+pub struct VerificationResource(RefCell<Option<crate::integrity::Verification>>);
+
+impl wit_integrity::GuestVerification for VerificationResource {
+    fn open(public_keys: Vec<u8>) -> Result<wit_integrity::Verification, String> {
+        let run = crate::integrity::Verification::open(&public_keys)?;
+        Ok(wit_integrity::Verification::new(VerificationResource(
+            RefCell::new(Some(run)),
+        )))
+    }
+
+    fn add(
+        &self,
+        name: String,
+        data: wit_integrity::InputStream,
+        metadata: Vec<(String, String)>,
+    ) -> Result<(), String> {
+        match self.0.borrow_mut().as_mut() {
+            Some(run) => run.add(&name, data, &metadata),
+            None => Err("the verification has already finished".into()),
+        }
+    }
+
+    fn record_failure(&self, name: String, reason: String) {
+        if let Some(run) = self.0.borrow_mut().as_mut() {
+            run.record_failure(&name, &reason);
+        }
+    }
+
+    fn finish(&self) -> Result<wit_integrity::VerificationReport, String> {
+        let run = self.0.borrow_mut().take();
+        let report = run.ok_or("the verification has already finished")?.finish();
+        Ok(wit_integrity::VerificationReport {
+            all_valid: report.all_valid(),
+            counts: report.counts.clone().into_iter().collect(),
+            json: serde_json::to_vec_pretty(&report).expect("a report serializes"),
+        })
+    }
+}

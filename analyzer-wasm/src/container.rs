@@ -218,6 +218,18 @@ fn read_object_document<R: BufRead>(
         scanner.expect_end().map_err(text)?;
         return Ok(Contents::Skipped("CloudTrail digest file".into()));
     }
+    // What `verify` reads beside the logs: a digest's signature sidecar
+    // (its S3 metadata) and CloudTrail's public keys.
+    if keys.len() == 2 && has("signature") && has("signature-algorithm") {
+        scanner.expect_end().map_err(text)?;
+        return Ok(Contents::Skipped(
+            "signature of a CloudTrail digest file".into(),
+        ));
+    }
+    if keys.len() == 1 && has("PublicKeyList") {
+        scanner.expect_end().map_err(text)?;
+        return Ok(Contents::Skipped("CloudTrail public keys".into()));
+    }
     let (format, element) = if has("eventVersion") || (has("eventName") && has("eventTime")) {
         (Format::EventLines, Element::Event)
     } else if has("CloudTrailEvent") {
@@ -303,6 +315,23 @@ mod tests {
             read(digest).unwrap().0,
             Contents::Skipped("CloudTrail digest file".into())
         );
+    }
+
+    #[test]
+    fn signature_sidecars_and_public_keys_are_skipped() {
+        let sidecar = r#"{"signature": "ab01", "signature-algorithm": "SHA256withRSA"}"#;
+        assert_eq!(
+            read(sidecar).unwrap().0,
+            Contents::Skipped("signature of a CloudTrail digest file".into())
+        );
+        let keys = r#"{"PublicKeyList": [{"Value": "AA==", "Fingerprint": "ab"}]}"#;
+        assert_eq!(
+            read(keys).unwrap().0,
+            Contents::Skipped("CloudTrail public keys".into())
+        );
+        // With anything else beside them, it is no such file.
+        let other = r#"{"signature": "ab01", "signature-algorithm": "x", "eventName": "A"}"#;
+        assert!(read(other).is_err());
     }
 
     #[test]

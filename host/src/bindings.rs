@@ -60,3 +60,18 @@ pub mod rule_files {
 
     pub use exports::cloudtrail::analyzer::rule_files::{RefusedRule, RuleFile, RuleSet};
 }
+
+/// The optional `integrity` capability, bound apart like `rule-files`:
+/// only `verify` asks a component for it.
+pub mod integrity {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "integrity-host",
+        exports: { default: async },
+        with: {
+            "wasi:io/error": wasmtime_wasi_io::bindings::wasi::io::error,
+            "wasi:io/poll": wasmtime_wasi_io::bindings::wasi::io::poll,
+            "wasi:io/streams": wasmtime_wasi_io::bindings::wasi::io::streams,
+        },
+    });
+}

@@ -12,13 +12,14 @@ use clap::builder::StyledStr;
 use clap::{Args, Parser, Subcommand};
 
 use crate::analyze::{self, Job, OnOutcome};
-use crate::bindings::{InputOutcome, InputStatus};
+use crate::bindings::{Artifact, InputOutcome, InputStatus};
 use crate::consolidate;
 use crate::inputs;
 use crate::outputs::Destination;
 use crate::rule_files;
 use crate::runtime::{self, Analyzer, ComponentPin, Limits};
 use crate::storage::{self, LazyS3, S3Location};
+use crate::verify;
 
 /// Exit status when every input was analyzed (or skipped as not a log).
 pub const EXIT_OK: u8 = 0;
@@ -83,6 +84,24 @@ enum Command {
         out: String,
         #[arg(long)]
         config: Option<String>,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
+    },
+    /// Verify CloudTrail log file integrity: every digest file's signature and its chain,
+    /// every log file's hash against the digest that lists it; exits 0 only when all are valid.
+    #[command(after_help = examples(VERIFY_EXAMPLES, None))]
+    Verify {
+        /// Files, folders (read recursively) and s3://bucket/prefix URIs with digest files,
+        /// log files and signature sidecars (DIGEST.json.gz.metadata.json).
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// CloudTrail's public keys: a file or s3:// URI with the output of
+        /// `aws cloudtrail list-public-keys` (JSON).
+        #[arg(long, value_name = "FILE")]
+        public_keys: String,
+        /// A folder or s3://bucket/prefix for verification.json.
+        #[arg(long)]
+        out: String,
         #[command(flatten)]
         runtime: RuntimeArgs,
     },
@@ -175,6 +194,19 @@ const AGGREGATE_EXAMPLES: Examples = &[
         "AWS_PROFILE=audit cloudtrail-analyzer aggregate \
          s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2024/06/01/ \
          --out s3://my-trail-bucket/daily/2024-06-01.json.gz --scratch-limit-mb 32768",
+    ),
+];
+
+const VERIFY_EXAMPLES: Examples = &[
+    (
+        "Local copies of a trail's digest and log files, with keys saved from \
+         `aws cloudtrail list-public-keys`",
+        "cloudtrail-analyzer verify ./AWSLogs --public-keys keys.json --out verification",
+    ),
+    (
+        "A trail's bucket in S3, where each digest's signature is in its object metadata",
+        "AWS_PROFILE=audit cloudtrail-analyzer verify s3://my-trail-bucket/AWSLogs/123456789012/ \
+         --public-keys keys.json --out verification",
     ),
 ];
 
@@ -519,6 +551,46 @@ async fn run(cli: Cli) -> Result<u8> {
                 .iter()
                 .any(|p| p.status == InputStatus::Failed);
             Ok(if failed { EXIT_INPUT_FAILED } else { EXIT_OK })
+        }
+        Command::Verify {
+            inputs,
+            public_keys,
+            out,
+            runtime,
+        } => {
+            let s3 = runtime.s3();
+            let destination = Destination::parse(&out)?;
+            let public_keys = read_source(&public_keys, &s3).await?;
+            let analyzer = runtime.load(&s3, "").await?;
+            let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
+            let job = verify::Job {
+                inputs,
+                unreadable,
+                public_keys,
+            };
+            let on_error = |name: &str, reason: &str| eprintln!("error: {name}: {reason}");
+            let report = verify::verify(&analyzer, &s3, job, on_error).await?;
+            let counts: Vec<String> = report
+                .counts
+                .iter()
+                .map(|(verdict, n)| format!("{n} {verdict}"))
+                .collect();
+            eprintln!(
+                "{}; done in {}",
+                counts.join(", "),
+                human_duration(started.elapsed())
+            );
+            let artifact = Artifact {
+                name: "verification.json".into(),
+                media_type: "application/json".into(),
+                data: report.json,
+            };
+            say(destination.write_one(artifact, &s3).await?);
+            Ok(if report.all_valid {
+                EXIT_OK
+            } else {
+                EXIT_INPUT_FAILED
+            })
         }
         Command::Component {
             command: ComponentCommand::Info { sigma, runtime },

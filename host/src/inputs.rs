@@ -33,6 +33,16 @@ impl Input {
             Input::Object { bucket, key } => storage::open(s3.get().await, bucket, key).await,
         }
     }
+
+    /// Opens it with its S3 user metadata (none for a local file).
+    pub async fn open_with_metadata(&self, s3: &LazyS3) -> Result<(Reader, Vec<(String, String)>)> {
+        match self {
+            Input::File(_) => Ok((self.open(s3).await?, Vec::new())),
+            Input::Object { bucket, key } => {
+                storage::open_with_metadata(s3.get().await, bucket, key).await
+            }
+        }
+    }
 }
 
 /// An argument that named nothing readable.

@@ -15,3 +15,4 @@ pub mod rule_files;
 pub mod runtime;
 pub mod spool;
 pub mod storage;
+pub mod verify;

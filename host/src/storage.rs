@@ -187,6 +187,22 @@ pub async fn open(client: &Client, bucket: &str, key: &str) -> Result<Reader> {
     open_version(client, bucket, key, None).await
 }
 
+/// Streams an object with its user metadata (the `x-amz-meta-` headers,
+/// without that prefix): CloudTrail signs digest files there.
+pub async fn open_with_metadata(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+) -> Result<(Reader, Vec<(String, String)>)> {
+    let out = get_object(client, bucket, key, None).await?;
+    let mut metadata: Vec<(String, String)> = out
+        .metadata()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    metadata.sort();
+    Ok((Box::pin(out.body.into_async_read()), metadata))
+}
+
 /// Streams one version of an object (the latest with `None`): a version
 /// stays readable after its key was deleted in a versioned bucket.
 pub async fn open_version(
@@ -195,14 +211,7 @@ pub async fn open_version(
     key: &str,
     version: Option<&str>,
 ) -> Result<Reader> {
-    let out = client
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .set_version_id(version.map(str::to_owned))
-        .send()
-        .await
-        .map_err(|e| explain(e, &format!("cannot read s3://{bucket}/{key}")))?;
+    let out = get_object(client, bucket, key, version).await?;
     Ok(Box::pin(out.body.into_async_read()))
 }
 
@@ -212,13 +221,7 @@ pub async fn get_bytes(
     bucket: &str,
     key: &str,
 ) -> Result<(Vec<u8>, Option<String>)> {
-    let out = client
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| explain(e, &format!("cannot read s3://{bucket}/{key}")))?;
+    let out = get_object(client, bucket, key, None).await?;
     let etag = out.e_tag().map(str::to_owned);
     let bytes = out
         .body
@@ -228,6 +231,22 @@ pub async fn get_bytes(
         .into_bytes()
         .to_vec();
     Ok((bytes, etag))
+}
+
+async fn get_object(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput> {
+    client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .set_version_id(version.map(str::to_owned))
+        .send()
+        .await
+        .map_err(|e| explain(e, &format!("cannot read s3://{bucket}/{key}")))
 }
 
 /// The ETag of an object, `None` when it does not exist.

@@ -13,4 +13,5 @@ mod tests {
     pub mod s3;
     pub mod sigma;
     pub mod util;
+    pub mod verify;
 }

@@ -30,6 +30,8 @@ pub struct Verification {
     /// Sidecar signatures by the digest file name they are for.
     sidecars: HashMap<String, SignatureMetadata>,
     logs: Vec<LogInput>,
+    /// Files that are neither: named in the report, given no verdict.
+    skipped: Vec<String>,
 }
 
 /// A digest file as read: its name, its uncompressed bytes (or why they
@@ -45,6 +47,15 @@ struct Sidecar {
     signature: String,
     #[serde(rename = "signature-algorithm")]
     algorithm: String,
+}
+
+/// Whether `name` is a CloudTrail log file (`<account>_CloudTrail_…` or
+/// `<account>_CloudTrail-Insight_…`): other files in a folder (a key
+/// list, notes) are skipped, not reported as unlisted. A log file renamed
+/// away is still caught: its digest lists it, and it is missing.
+pub fn is_log_name(name: &str) -> bool {
+    let name = file_name(name);
+    name.contains("_CloudTrail_") || name.contains("_CloudTrail-Insight_")
 }
 
 /// Whether `name` is a CloudTrail digest file (by CloudTrail's naming:
@@ -69,6 +80,7 @@ impl Verification {
             digests: Vec::new(),
             sidecars: HashMap::new(),
             logs: Vec::new(),
+            skipped: Vec::new(),
         })
     }
 
@@ -123,6 +135,10 @@ impl Verification {
             });
             return result;
         }
+        if !is_log_name(name) {
+            self.skipped.push(name.to_owned());
+            return Ok(());
+        }
         let sha256 = hash_uncompressed(data).map_err(|e| e.to_string());
         let result = sha256.as_ref().map(|_| ()).map_err(Clone::clone);
         self.logs.push(LogInput {
@@ -132,12 +148,34 @@ impl Verification {
         result
     }
 
+    /// A file that could not be read at all, and why: a digest is then
+    /// unverifiable, a log file modified (or not in a digest), with `reason`.
+    pub fn record_failure(&mut self, name: &str, reason: &str) {
+        if is_digest_name(name) {
+            self.digests.push(ReadDigest {
+                name: name.to_owned(),
+                bytes: Err(format!("cannot be read: {reason}")),
+                signature: None,
+            });
+        } else if is_log_name(name) && !file_name(name).ends_with(SIDECAR_SUFFIX) {
+            self.logs.push(LogInput {
+                location: name.to_owned(),
+                sha256: Err(reason.to_owned()),
+            });
+        } else {
+            // A sidecar that cannot be read leaves its digest unsigned,
+            // which the digest's verdict says.
+            self.skipped.push(name.to_owned());
+        }
+    }
+
     pub fn finish(self) -> Report {
         let Verification {
             keys,
             digests,
             sidecars,
             logs,
+            skipped,
         } = self;
         let inputs = digests
             .iter()
@@ -150,7 +188,9 @@ impl Verification {
                     .or_else(|| sidecars.get(file_name(&d.name)).cloned()),
             })
             .collect();
-        verify::verify(inputs, logs, &keys)
+        let mut report = verify::verify(inputs, logs, &keys);
+        report.skipped = skipped;
+        report
     }
 }
 

@@ -76,6 +76,10 @@ pub struct FileVerdict {
 pub struct Report {
     pub counts: BTreeMap<String, u64>,
     pub files: Vec<FileVerdict>,
+    /// Files given that are neither digest nor log files (nor signature
+    /// sidecars): no verdict.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 }
 
 impl Report {
@@ -245,7 +249,11 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
             .entry(verdict_name(f.verdict).to_owned())
             .or_insert(0) += 1;
     }
-    Report { counts, files: out }
+    Report {
+        counts,
+        files: out,
+        skipped: Vec::new(),
+    }
 }
 
 fn verdict_name(v: Verdict) -> &'static str {

@@ -29,6 +29,7 @@ use super::limits::{
 use super::scratch::Scratch;
 use super::sink::Sink;
 use super::untrusted;
+use crate::bindings::integrity::{IntegrityHost, IntegrityHostIndices};
 use crate::bindings::rule_files::{
     RefusedRule, RuleFile, RuleFilesHost, RuleFilesHostIndices, RuleSet,
 };
@@ -63,6 +64,8 @@ pub struct Analyzer {
     origin: String,
     /// Where the component's `rule-files` export is, if it has one.
     rule_files_export: Option<Arc<RuleFilesHostIndices>>,
+    /// Where the component's `integrity` export is, if it has one.
+    integrity_export: Option<Arc<IntegrityHostIndices>>,
     /// Rule files every new instance loads before its first session.
     rule_files: Option<Arc<Vec<RuleFile>>>,
 }
@@ -96,6 +99,7 @@ impl Analyzer {
         };
         let instance_pre = linker.instantiate_pre(&component).map_err(not_ours)?;
         let rule_files_export = RuleFilesHostIndices::new(&instance_pre).ok().map(Arc::new);
+        let integrity_export = IntegrityHostIndices::new(&instance_pre).ok().map(Arc::new);
         let pre = AnalyzerHostPre::new(instance_pre).map_err(not_ours)?;
         let placeholder = ComponentInfo {
             name: String::new(),
@@ -110,6 +114,7 @@ impl Analyzer {
             limits,
             origin: origin.to_owned(),
             rule_files_export,
+            integrity_export,
             rule_files: None,
         };
         let info = analyzer.instantiate().await?.info().await?;
@@ -200,10 +205,15 @@ impl Analyzer {
             Some(indices) => Some(indices.load(&mut store, &instance).map_err(cannot)?),
             None => None,
         };
+        let integrity_export = match &self.integrity_export {
+            Some(indices) => Some(indices.load(&mut store, &instance).map_err(cannot)?),
+            None => None,
+        };
         let mut instance = Instance {
             store,
             bindings,
             rule_files_export,
+            integrity_export,
             limits: self.limits,
             abandoned: false,
         };
@@ -240,6 +250,8 @@ pub struct Instance {
     bindings: AnalyzerHost,
     /// The component's `rule-files` export, if it has one.
     rule_files_export: Option<RuleFilesHost>,
+    /// The component's `integrity` export, if it has one.
+    integrity_export: Option<IntegrityHost>,
     limits: Limits,
     /// Set when a call was abandoned mid-way (its time ran out while the
     /// component waited in a host call): the store may be half-way through
@@ -247,7 +259,16 @@ pub struct Instance {
     abandoned: bool,
 }
 
-/// A `session` or `consolidator` resource living in an instance.
+/// What a verification run found; `json` is the component's report,
+/// to be written as it is.
+#[derive(Debug, Clone)]
+pub struct VerificationReport {
+    pub all_valid: bool,
+    pub counts: Vec<(String, u64)>,
+    pub json: Vec<u8>,
+}
+
+/// A `session`, `consolidator` or `verification` resource living in an instance.
 #[derive(Clone, Copy)]
 pub struct Handle(ResourceAny);
 
@@ -459,6 +480,85 @@ impl Instance {
             })
             .await?;
         Ok(printable_outcome(outcome))
+    }
+
+    /// Opens a verification run (the `integrity` export) with CloudTrail's
+    /// public keys, as `aws cloudtrail list-public-keys` prints them.
+    pub async fn open_verification(&mut self, public_keys: &[u8]) -> Result<Handle> {
+        let opened = self
+            .call_integrity(async |store, api| {
+                let api = api.cloudtrail_analyzer_integrity().verification();
+                api.call_open(store, public_keys).await
+            })
+            .await?;
+        opened
+            .map(Handle)
+            .map_err(|e| anyhow!("{}", untrusted::lines(&e)))
+    }
+
+    /// Gives one file to a verification run with its S3 user metadata;
+    /// the inner `Err` says why the component could not read it.
+    pub async fn verify_file(
+        &mut self,
+        h: Handle,
+        name: &str,
+        reader: impl AsyncRead + Send + 'static,
+        metadata: &[(String, String)],
+    ) -> Result<std::result::Result<(), String>> {
+        let stream = self.stream(reader)?;
+        let added = self
+            .call_integrity(async |store, api| {
+                let api = api.cloudtrail_analyzer_integrity().verification();
+                api.call_add(store, h.0, name, stream, metadata).await
+            })
+            .await?;
+        Ok(added.map_err(|e| untrusted::one_line(&e)))
+    }
+
+    /// Tells a verification run of a file the host could not read.
+    pub async fn verify_failure(&mut self, h: Handle, name: &str, reason: &str) -> Result<()> {
+        self.call_integrity(async |store, api| {
+            let api = api.cloudtrail_analyzer_integrity().verification();
+            api.call_record_failure(store, h.0, name, reason).await
+        })
+        .await
+    }
+
+    /// The verdicts of a verification run.
+    pub async fn finish_verification(&mut self, h: Handle) -> Result<VerificationReport> {
+        let finished = self
+            .call_integrity(async |store, api| {
+                let api = api.cloudtrail_analyzer_integrity().verification();
+                api.call_finish(store, h.0).await
+            })
+            .await?;
+        let report = finished.map_err(|e| anyhow!("{}", untrusted::lines(&e)))?;
+        Ok(VerificationReport {
+            all_valid: report.all_valid,
+            counts: report
+                .counts
+                .into_iter()
+                .map(|(verdict, n)| (untrusted::one_line(&verdict), n))
+                .collect(),
+            json: report.json,
+        })
+    }
+
+    /// `call` for the `integrity` export.
+    async fn call_integrity<T>(
+        &mut self,
+        f: impl AsyncFnOnce(&mut Store<StoreState>, &IntegrityHost) -> wasmtime::Result<T>,
+    ) -> Result<T> {
+        // Out of `self` for the call, which borrows `self` whole.
+        let Some(export) = self.integrity_export.take() else {
+            bail!(
+                "the component does not verify integrity: it does not export the \
+                 cloudtrail:analyzer/integrity interface of contract {CONTRACT}"
+            );
+        };
+        let result = self.call(async |store, _| f(store, &export).await).await;
+        self.integrity_export = Some(export);
+        result
     }
 
     pub async fn record_failure(&mut self, h: Handle, name: &str, reason: &str) -> Result<()> {

@@ -250,12 +250,13 @@ fn usage_errors_exit_with_2() {
 }
 
 /// Every `--help` the issue named: the top level and each subcommand.
-const HELPS: [&[&str]; 5] = [
+const HELPS: [&[&str]; 6] = [
     &[],
     &["analyze"],
     &["aggregate"],
     &["component", "info"],
     &["component", "export"],
+    &["verify"],
 ];
 
 /// One command of an "Examples:" section: `VAR=value` assignments before
@@ -341,8 +342,15 @@ fn every_help_ends_with_examples_that_use_existing_flags() {
                 &args
                     .iter()
                     .take_while(|a| {
-                        ["analyze", "aggregate", "component", "info", "export"]
-                            .contains(&a.as_str())
+                        [
+                            "analyze",
+                            "aggregate",
+                            "verify",
+                            "component",
+                            "info",
+                            "export",
+                        ]
+                        .contains(&a.as_str())
                     })
                     .map(String::as_str)
                     .collect::<Vec<_>>(),

@@ -136,6 +136,15 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
+pub fn gunzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(data)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
 /// Writes the generator's small sample set into `dir`.
 pub fn sample_logs(dir: &Path) -> loggen::Summary {
     loggen::write_to_dir(&loggen::Spec::small(), dir).unwrap()

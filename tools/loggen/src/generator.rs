@@ -15,7 +15,7 @@ use flate2::Compression;
 use crate::digest::{Covered, DigestInput, Previous, write_digest};
 use crate::events::{Api, Caller, EventCtx, Pick, event_json, write_event};
 use crate::gz::Gzip;
-use crate::ids::{push_alnum, push_hex};
+use crate::ids::push_alnum;
 use crate::layout;
 use crate::rng::Rng;
 use crate::time::{self, DAY};
@@ -24,8 +24,6 @@ use crate::{LogFile, Spec};
 
 // Stream tags, so the streams of different uses never coincide.
 const TAG_FILE: u64 = 0xF11E;
-const TAG_DIGEST: u64 = 0xD16E;
-const TAG_TRAIL: u64 = 0x7A11;
 const TAG_LEGACY: u64 = 0x01D;
 
 /// Calls that must show up in every output, however small: the rare
@@ -353,8 +351,8 @@ impl Plan {
             delivered,
             &unique,
         );
-        let mut hash = String::with_capacity(64);
-        push_hex(&mut hash, &mut rng, 64);
+        // What a digest lists: the SHA-256 of the uncompressed bytes.
+        let hash = crate::digest::sha256_hex(json.as_bytes());
         let body = scratch.gz.compress(json.as_bytes());
         let covered = Covered {
             key: key.clone(),
@@ -370,6 +368,7 @@ impl Plan {
             body,
             events: u64::from(spec.events_per_file),
             is_digest: false,
+            signature: None,
         };
         (file, covered)
     }
@@ -547,14 +546,9 @@ impl Generator {
             &world.home_region,
             end,
         );
-        let mut fp_rng = Rng::derive(spec.seed, &[TAG_TRAIL, ai as u64, ri as u64]);
-        let mut fingerprint = String::with_capacity(32);
-        push_hex(&mut fingerprint, &mut fp_rng, 32);
-        let mut rng = Rng::derive(spec.seed, &[TAG_DIGEST, ai as u64, ri as u64, start as u64]);
         let json = &mut self.scratch.json;
         json.clear();
         let link = write_digest(
-            &mut rng,
             &DigestInput {
                 account: &account.id,
                 bucket: &world.trail_bucket,
@@ -563,11 +557,11 @@ impl Generator {
                 end,
                 logs: &self.hour,
                 previous: self.previous.as_ref(),
-                fingerprint: &fingerprint,
             },
             json,
         );
         let body = self.scratch.gz.compress(json.as_bytes());
+        let signature = Some(link.signature.clone());
         self.previous = Some(link);
         self.hour.clear();
         Some(LogFile {
@@ -575,6 +569,7 @@ impl Generator {
             body,
             events: 0,
             is_digest: true,
+            signature,
         })
     }
 }

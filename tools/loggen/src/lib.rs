@@ -26,6 +26,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use digest::{FINGERPRINT as DIGEST_KEY_FINGERPRINT, public_keys_json};
 pub use events::{Api, Caller, EventCtx, Pick, event_json, pick, write_event};
 pub use generator::{Generator, default_threads};
 pub use rng::Rng;
@@ -142,6 +143,10 @@ pub struct LogFile {
     /// Records in the file; 0 for digests.
     pub events: u64,
     pub is_digest: bool,
+    /// A digest's signature (hex), which CloudTrail keeps in the object's
+    /// S3 metadata (`x-amz-meta-signature`, with `signature-algorithm`
+    /// `SHA256withRSA`); None for log files.
+    pub signature: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +184,27 @@ pub fn write_to_dir(spec: &Spec, dir: &Path) -> io::Result<Summary> {
 
 /// Writes `files` under `dir`, keys as relative paths.
 pub fn write_files(files: impl IntoIterator<Item = LogFile>, dir: &Path) -> io::Result<Summary> {
+    write(files, dir, false)
+}
+
+/// Writes `files` under `dir` as [`write_files`] does, and what local
+/// copies need for `cloudtrail-analyzer verify`: beside each digest its
+/// signature sidecar (`DIGEST.metadata.json`, what its S3 metadata holds)
+/// and, at the top, `public-keys.json` (see [`public_keys_json`]).
+pub fn write_files_with_signatures(
+    files: impl IntoIterator<Item = LogFile>,
+    dir: &Path,
+) -> io::Result<Summary> {
+    let summary = write(files, dir, true)?;
+    fs::write(dir.join("public-keys.json"), public_keys_json())?;
+    Ok(summary)
+}
+
+fn write(
+    files: impl IntoIterator<Item = LogFile>,
+    dir: &Path,
+    sidecars: bool,
+) -> io::Result<Summary> {
     let mut summary = Summary::default();
     let mut made = None::<std::path::PathBuf>;
     for file in files {
@@ -190,6 +216,16 @@ pub fn write_files(files: impl IntoIterator<Item = LogFile>, dir: &Path) -> io::
             made = Some(parent.to_path_buf());
         }
         fs::write(&path, &file.body)?;
+        if let Some(signature) = file.signature.as_ref().filter(|_| sidecars) {
+            let mut sidecar = path.clone().into_os_string();
+            sidecar.push(".metadata.json");
+            fs::write(
+                sidecar,
+                format!(
+                    "{{\"signature\": \"{signature}\", \"signature-algorithm\": \"SHA256withRSA\"}}\n"
+                ),
+            )?;
+        }
         summary.add(&file);
     }
     Ok(summary)

@@ -54,6 +54,10 @@ struct Args {
     /// Do not write CloudTrail-Digest files.
     #[arg(long)]
     no_digests: bool,
+    /// Also write each digest's signature beside it (DIGEST.metadata.json) and the test
+    /// key that signs them (public-keys.json), for `cloudtrail-analyzer verify`.
+    #[arg(long, conflicts_with = "no_digests")]
+    signatures: bool,
     /// S3 key prefix to put before AWSLogs/.
     #[arg(long, value_name = "PREFIX", default_value = "")]
     prefix: String,
@@ -124,7 +128,12 @@ fn main() -> ExitCode {
         let files = Generator::with_threads(&spec, threads);
         (
             dir.display().to_string(),
-            loggen::write_files(files, dir).map(|s| (s, None)),
+            if args.signatures {
+                loggen::write_files_with_signatures(files, dir)
+            } else {
+                loggen::write_files(files, dir)
+            }
+            .map(|s| (s, None)),
         )
     } else {
         let path = args

@@ -1,0 +1,148 @@
+//! `cloudtrail-analyzer verify` on generated trails (`tools/loggen` signs
+//! its digests as CloudTrail does, with a test key): local copies with
+//! signature sidecars, and a bucket on a real S3 server (moto) where the
+//! signatures are object metadata, as CloudTrail delivers them.
+
+use std::path::Path;
+
+use super::util::{self, json, run, text};
+
+/// Verdict counts of a verification.json.
+fn counts(out: &Path) -> serde_json::Value {
+    json(&std::fs::read(out.join("verification.json")).unwrap())["counts"].clone()
+}
+
+fn verdict_of(out: &Path, file_ends: &str) -> String {
+    let report = json(&std::fs::read(out.join("verification.json")).unwrap());
+    let file = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"].as_str().unwrap().ends_with(file_ends))
+        .unwrap_or_else(|| panic!("{file_ends} is not in the report"));
+    file["verdict"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn local_copies_verify_and_a_changed_log_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let files: Vec<_> = loggen::generate(&loggen::Spec::small()).collect();
+    let summary = loggen::write_files_with_signatures(files.clone(), &logs).unwrap();
+    let keys = logs.join("public-keys.json");
+    let out = dir.path().join("out");
+    let verify = |out: &Path| {
+        run(util::bin()
+            .args(["verify", logs.to_str().unwrap(), "--public-keys"])
+            .arg(&keys)
+            .arg("--out")
+            .arg(out))
+    };
+    let ok = verify(&out);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert_eq!(counts(&out)["valid"], summary.files, "{}", counts(&out));
+    assert!(text(&ok.stderr).contains(&format!("{} valid", summary.files)));
+
+    // Someone edits one log file and deletes another.
+    let edited = files.iter().find(|f| !f.is_digest).unwrap();
+    std::fs::write(logs.join(&edited.key), util::gzip(br#"{"Records":[]}"#)).unwrap();
+    let deleted = files.iter().rfind(|f| !f.is_digest).unwrap();
+    std::fs::remove_file(logs.join(&deleted.key)).unwrap();
+    let out = dir.path().join("out-after");
+    let failed = verify(&out);
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed.stderr));
+    assert_eq!(verdict_of(&out, &edited.key), "modified");
+    assert_eq!(verdict_of(&out, &deleted.key), "missing");
+    assert_eq!(counts(&out)["valid"], summary.files - 2);
+}
+
+#[test]
+fn without_keys_or_with_bad_keys_nothing_is_called_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    loggen::write_files_with_signatures(loggen::generate(&loggen::Spec::small()), &logs).unwrap();
+    let keys = dir.path().join("keys.json");
+    std::fs::write(
+        &keys,
+        "{\"PublicKeyList\": [{\"Value\": \"AAAA\", \"Fingerprint\": \"ab\"}]}",
+    )
+    .unwrap();
+    let refused = run(util::bin()
+        .args(["verify", logs.to_str().unwrap(), "--public-keys"])
+        .arg(&keys)
+        .arg("--out")
+        .arg(dir.path().join("out")));
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("public keys") && stderr.contains("ab"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_bucket_verifies_by_object_metadata_and_a_deleted_digest_is_a_gap() {
+    let moto = util::moto();
+    let client = moto.client().await;
+    let bucket = util::bucket(&client, "verify").await;
+    let files: Vec<_> = loggen::generate(&loggen::Spec::small()).collect();
+    for f in &files {
+        let mut put = client
+            .put_object()
+            .bucket(&bucket)
+            .key(&f.key)
+            .body(f.body.clone().into());
+        if let Some(signature) = &f.signature {
+            put = put
+                .metadata("signature", signature)
+                .metadata("signature-algorithm", "SHA256withRSA");
+        }
+        put.send().await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys.json");
+    std::fs::write(&keys, loggen::public_keys_json()).unwrap();
+    let verify = |out: &Path| {
+        run(moto
+            .bin()
+            .args([
+                "verify",
+                &format!("s3://{bucket}/AWSLogs/"),
+                "--public-keys",
+            ])
+            .arg(&keys)
+            .arg("--out")
+            .arg(out))
+    };
+    let out = dir.path().join("out");
+    let ok = verify(&out);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert_eq!(counts(&out)["valid"], files.len(), "{}", counts(&out));
+
+    // A digest in the middle of a chain deleted: the gap is named, and the
+    // log files it listed are in no digest now.
+    let digest = files
+        .iter()
+        .filter(|f| f.is_digest)
+        .find(|f| {
+            let doc = json(&util::gunzip(&f.body));
+            !doc["previousDigestS3Object"].is_null()
+                && !doc["logFiles"].as_array().unwrap().is_empty()
+        })
+        .unwrap();
+    let has_successor = files
+        .iter()
+        .filter(|f| f.is_digest)
+        .any(|f| json(&util::gunzip(&f.body))["previousDigestS3Object"] == digest.key.as_str());
+    assert!(has_successor, "pick a digest inside a chain");
+    util::delete(&client, &bucket, &digest.key).await;
+    let out = dir.path().join("out-after");
+    let failed = verify(&out);
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed.stderr));
+    assert_eq!(verdict_of(&out, &digest.key), "digest-missing");
+    let listed = json(&util::gunzip(&digest.body))["logFiles"][0]["s3Object"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(verdict_of(&out, &listed), "not-in-digest");
+}
