@@ -249,7 +249,7 @@ fn a_changed_digest_fails_its_signature_and_its_logs_are_unverifiable() {
 }
 
 #[test]
-fn a_digest_re_signed_by_someone_else_is_caught_by_the_chain_hash() {
+fn a_digest_re_signed_with_another_key_fails_its_signature() {
     // A forger with a key of their own cannot sign as CloudTrail: the
     // fingerprint names CloudTrail's key, whose signature fails.
     let (a, keys) = keys_a();
