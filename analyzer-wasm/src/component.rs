@@ -357,10 +357,11 @@ impl wit_integrity::GuestVerification for VerificationResource {
     fn finish(&self) -> Result<wit_integrity::VerificationReport, String> {
         let run = self.0.borrow_mut().take();
         let report = run.ok_or("the verification has already finished")?.finish();
+        let json = serde_json::to_vec_pretty(&report).expect("a report serializes");
         Ok(wit_integrity::VerificationReport {
             all_valid: report.all_valid(),
-            counts: report.counts.clone().into_iter().collect(),
-            json: serde_json::to_vec_pretty(&report).expect("a report serializes"),
+            counts: report.counts.into_iter().collect(),
+            json,
         })
     }
 }

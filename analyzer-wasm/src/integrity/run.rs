@@ -11,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::digest::hex;
 use super::keys::PublicKeys;
-use super::verify::{self, DigestInput, LogInput, Report, SignatureMetadata};
+use super::verify::{self, DigestInput, LogInput, Report, SignatureMetadata, file_name};
 use crate::config::DEFAULT_MAX_INPUT_BYTES;
 use crate::input;
 
@@ -64,8 +64,26 @@ pub fn is_digest_name(name: &str) -> bool {
     file_name(name).contains("_CloudTrail-Digest_")
 }
 
-fn file_name(name: &str) -> &str {
-    name.rsplit(['/', '\\']).next().unwrap_or(name)
+/// What a file given to a run is, by its name.
+enum FileKind<'a> {
+    /// A signature sidecar, for the digest file so named.
+    Sidecar(&'a str),
+    Digest,
+    Log,
+    Other,
+}
+
+/// Sidecars first: a sidecar's name holds its digest's.
+fn kind(name: &str) -> FileKind<'_> {
+    if let Some(digest) = file_name(name).strip_suffix(SIDECAR_SUFFIX) {
+        FileKind::Sidecar(digest)
+    } else if is_digest_name(name) {
+        FileKind::Digest
+    } else if is_log_name(name) {
+        FileKind::Log
+    } else {
+        FileKind::Other
+    }
 }
 
 impl Verification {
@@ -94,51 +112,70 @@ impl Verification {
         data: impl Read,
         metadata: &[(String, String)],
     ) -> Result<(), String> {
-        if let Some(digest) = file_name(name).strip_suffix(SIDECAR_SUFFIX) {
-            let mut text = Vec::new();
-            data.take(1 << 20)
-                .read_to_end(&mut text)
-                .map_err(|e| e.to_string())?;
-            let sidecar: Sidecar = serde_json::from_slice(&text)
-                .map_err(|e| format!("not a signature sidecar ({{\"signature\": …, \"signature-algorithm\": …}}): {e}"))?;
-            self.sidecars.insert(
-                digest.to_owned(),
-                SignatureMetadata {
-                    signature: sidecar.signature,
-                    algorithm: sidecar.algorithm,
-                },
-            );
-            return Ok(());
+        match kind(name) {
+            FileKind::Sidecar(digest) => self.add_sidecar(digest, data),
+            FileKind::Digest => self.add_digest(name, data, metadata),
+            FileKind::Log => self.add_log(name, data),
+            FileKind::Other => {
+                self.skipped.push(name.to_owned());
+                Ok(())
+            }
         }
-        if is_digest_name(name) {
-            let meta = |key: &str| {
-                metadata
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                    .map(|(_, v)| v.clone())
-            };
-            let signature = meta("signature").map(|signature| SignatureMetadata {
-                signature,
-                algorithm: meta("signature-algorithm").unwrap_or_default(),
-            });
-            let mut bytes = Vec::new();
-            let read = input::open(data, MAX_DIGEST_BYTES)
-                .and_then(|(mut r, _)| r.read_to_end(&mut bytes))
-                .map(|_| bytes)
-                .map_err(|e| format!("cannot be read: {e}"));
-            let result = read.as_ref().map(|_| ()).map_err(Clone::clone);
-            // Unreadable, it is still reported (unverifiable, with why).
-            self.digests.push(ReadDigest {
-                name: name.to_owned(),
-                bytes: read,
-                signature,
-            });
-            return result;
-        }
-        if !is_log_name(name) {
-            self.skipped.push(name.to_owned());
-            return Ok(());
-        }
+    }
+
+    /// The signature of the digest file named `digest`.
+    fn add_sidecar(&mut self, digest: &str, data: impl Read) -> Result<(), String> {
+        let mut text = Vec::new();
+        data.take(1 << 20)
+            .read_to_end(&mut text)
+            .map_err(|e| e.to_string())?;
+        let sidecar: Sidecar = serde_json::from_slice(&text).map_err(|e| {
+            format!(
+                "not a signature sidecar ({{\"signature\": …, \"signature-algorithm\": …}}): {e}"
+            )
+        })?;
+        self.sidecars.insert(
+            digest.to_owned(),
+            SignatureMetadata {
+                signature: sidecar.signature,
+                algorithm: sidecar.algorithm,
+            },
+        );
+        Ok(())
+    }
+
+    fn add_digest(
+        &mut self,
+        name: &str,
+        data: impl Read,
+        metadata: &[(String, String)],
+    ) -> Result<(), String> {
+        let meta = |key: &str| {
+            metadata
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v.clone())
+        };
+        let signature = meta("signature").map(|signature| SignatureMetadata {
+            signature,
+            algorithm: meta("signature-algorithm").unwrap_or_default(),
+        });
+        let mut bytes = Vec::new();
+        let read = input::open(data, MAX_DIGEST_BYTES)
+            .and_then(|(mut r, _)| r.read_to_end(&mut bytes))
+            .map(|_| bytes)
+            .map_err(|e| format!("cannot be read: {e}"));
+        let result = read.as_ref().map(|_| ()).map_err(Clone::clone);
+        // Unreadable, it is still reported (unverifiable, with why).
+        self.digests.push(ReadDigest {
+            name: name.to_owned(),
+            bytes: read,
+            signature,
+        });
+        result
+    }
+
+    fn add_log(&mut self, name: &str, data: impl Read) -> Result<(), String> {
         let sha256 = hash_uncompressed(data).map_err(|e| e.to_string());
         let result = sha256.as_ref().map(|_| ()).map_err(Clone::clone);
         self.logs.push(LogInput {
@@ -151,21 +188,19 @@ impl Verification {
     /// A file that could not be read at all, and why: a digest is then
     /// unverifiable, a log file modified (or not in a digest), with `reason`.
     pub fn record_failure(&mut self, name: &str, reason: &str) {
-        if is_digest_name(name) {
-            self.digests.push(ReadDigest {
+        match kind(name) {
+            FileKind::Digest => self.digests.push(ReadDigest {
                 name: name.to_owned(),
                 bytes: Err(format!("cannot be read: {reason}")),
                 signature: None,
-            });
-        } else if is_log_name(name) && !file_name(name).ends_with(SIDECAR_SUFFIX) {
-            self.logs.push(LogInput {
+            }),
+            FileKind::Log => self.logs.push(LogInput {
                 location: name.to_owned(),
                 sha256: Err(reason.to_owned()),
-            });
-        } else {
+            }),
             // A sidecar that cannot be read leaves its digest unsigned,
             // which the digest's verdict says.
-            self.skipped.push(name.to_owned());
+            FileKind::Sidecar(_) | FileKind::Other => self.skipped.push(name.to_owned()),
         }
     }
 

@@ -12,7 +12,7 @@
 //! signed text holds its `previousDigestSignature`. The newest digest of
 //! local copies therefore needs its metadata or sidecar to be verified.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -92,7 +92,7 @@ impl Report {
 /// The last path segment: CloudTrail file names are unique (account,
 /// region, time and a random part), so a local copy is matched to its
 /// digest entry by name wherever it was copied.
-fn file_name(location: &str) -> &str {
+pub(super) fn file_name(location: &str) -> &str {
     location.rsplit(['/', '\\']).next().unwrap_or(location)
 }
 
@@ -180,7 +180,7 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
             listed.entry(file_name(&log.object)).or_insert((log, i));
         }
     }
-    let mut seen: HashMap<&str, ()> = HashMap::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for log in &logs {
         let name = file_name(&log.location);
         let Some((entry, i)) = listed.get(name) else {
@@ -197,7 +197,7 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
             });
             continue;
         };
-        seen.insert(name, ());
+        seen.insert(name);
         let (digest, _) = &parsed[*i];
         let (verdict, reason) = match (&log.sha256, &digest_verdicts[*i]) {
             (Err(e), _) => (Verdict::Modified, format!("cannot be read: {e}")),
@@ -233,7 +233,7 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
         });
     }
     for (name, (entry, i)) in &listed {
-        if !seen.contains_key(name) {
+        if !seen.contains(name) {
             out.push(FileVerdict {
                 file: format!("{}/{}", entry.bucket, entry.object),
                 kind: Kind::Log,
