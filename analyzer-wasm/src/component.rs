@@ -329,11 +329,19 @@ impl wit_integrity::Guest for Component {
 pub struct VerificationResource(RefCell<Option<crate::integrity::Verification>>);
 
 impl wit_integrity::GuestVerification for VerificationResource {
-    fn open(public_keys: Vec<u8>) -> Result<wit_integrity::Verification, String> {
-        let run = crate::integrity::Verification::open(&public_keys)?;
+    fn open(
+        options: wit_integrity::VerificationOptions,
+    ) -> Result<wit_integrity::Verification, String> {
+        let window =
+            crate::integrity::Window::parse(options.from.as_deref(), options.to.as_deref())?;
+        let run = crate::integrity::Verification::open(&options.public_keys, window)?;
         Ok(wit_integrity::Verification::new(VerificationResource(
             RefCell::new(Some(run)),
         )))
+    }
+
+    fn wants(&self, name: String) -> bool {
+        self.0.borrow().as_ref().is_some_and(|run| run.wants(&name))
     }
 
     fn add(
@@ -342,10 +350,7 @@ impl wit_integrity::GuestVerification for VerificationResource {
         data: wit_integrity::InputStream,
         metadata: Vec<(String, String)>,
     ) -> Result<(), String> {
-        match self.0.borrow_mut().as_mut() {
-            Some(run) => run.add(&name, data, &metadata),
-            None => Err("the verification has already finished".into()),
-        }
+        self.running(|run| run.add(&name, data, &metadata))
     }
 
     fn record_failure(&self, name: String, reason: String) {
@@ -354,14 +359,37 @@ impl wit_integrity::GuestVerification for VerificationResource {
         }
     }
 
+    fn take_partial(&self) -> Vec<u8> {
+        self.running(|run| Ok(run.take_partial()))
+            .unwrap_or_default()
+    }
+
+    fn merge_partial(&self, partial: Vec<u8>) -> Result<(), String> {
+        self.running(|run| run.merge_partial(&partial))
+    }
+
     fn finish(&self) -> Result<wit_integrity::VerificationReport, String> {
         let run = self.0.borrow_mut().take();
         let report = run.ok_or("the verification has already finished")?.finish();
         let json = serde_json::to_vec_pretty(&report).expect("a report serializes");
+        let html = crate::html::render_verification(&report, "CloudTrail log file integrity");
         Ok(wit_integrity::VerificationReport {
             all_valid: report.all_valid(),
             counts: report.counts.into_iter().collect(),
             json,
+            html: html.into_bytes(),
         })
+    }
+}
+
+impl VerificationResource {
+    fn running<T>(
+        &self,
+        f: impl FnOnce(&mut crate::integrity::Verification) -> Result<T, String>,
+    ) -> Result<T, String> {
+        match self.0.borrow_mut().as_mut() {
+            Some(run) => f(run),
+            None => Err("the verification has already finished".into()),
+        }
     }
 }

@@ -117,21 +117,7 @@ fn page(
     counts: &BTreeMap<String, SeverityCount>,
     title: &str,
 ) -> fmt::Result {
-    write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
-         <meta name=\"referrer\" content=\"no-referrer\">\n\
-         <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
-        Esc(title)
-    )?;
-    write!(
-        out,
-        "<header><h1>{}</h1><p>{}</p></header>\n<main>\n",
-        Esc(title),
-        Esc(&crate::producer())
-    )?;
+    head(out, title)?;
     summary(out, stats, findings, counts)?;
     findings_table(out, findings)?;
     problems(out, &stats.inputs)?;
@@ -156,6 +142,118 @@ fn page(
         out.push_str("</div>\n");
     }
     out.push_str("</div>\n</main>\n</body>\n</html>\n");
+    Ok(())
+}
+
+/// The page up to `<main>`: what every page here starts with.
+fn head(out: &mut String, title: &str) -> fmt::Result {
+    write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        Esc(title)
+    )?;
+    write!(
+        out,
+        "<header><h1>{}</h1><p>{}</p></header>\n<main>\n",
+        Esc(title),
+        Esc(&crate::producer())
+    )
+}
+
+/// Files listed one by one in the integrity section; the JSON report has
+/// every file.
+const MAX_VERDICT_ROWS: usize = 2_000;
+
+/// `report.html` of `verify`: the integrity section alone.
+pub fn render_verification(report: &crate::integrity::Report, title: &str) -> String {
+    let mut out = String::with_capacity(16 * 1024 + report.files.len().min(MAX_VERDICT_ROWS) * 300);
+    // `write!` to a String cannot fail.
+    let _ = head(&mut out, title)
+        .and_then(|()| integrity_section(&mut out, report))
+        .map(|()| out.push_str("</main>\n</body>\n</html>\n"));
+    out
+}
+
+/// Log file integrity: a card per verdict, then every file that is not
+/// valid with why, then the valid ones folded away.
+fn integrity_section(out: &mut String, report: &crate::integrity::Report) -> fmt::Result {
+    use crate::integrity::{Kind, Verdict};
+    out.push_str("<h2>Log file integrity</h2>\n<div class=\"cards\">\n");
+    let verdict = if report.all_valid() {
+        "every file valid"
+    } else {
+        "NOT all valid"
+    };
+    card(out, "Verdict", verdict, true)?;
+    for (name, count) in &report.counts {
+        card(out, name, &number(*count), false)?;
+    }
+    out.push_str("</div>\n");
+    let (valid, other): (Vec<_>, Vec<_>) = report
+        .files
+        .iter()
+        .partition(|f| f.verdict == Verdict::Valid);
+    let table = |out: &mut String, files: &[&crate::integrity::FileVerdict]| -> fmt::Result {
+        out.push_str(
+            "<div class=\"panel scroll\"><table>\n<thead><tr><th>File</th><th>Kind</th>\
+             <th>Verdict</th><th>Why</th></tr></thead>\n<tbody>\n",
+        );
+        for f in files.iter().take(MAX_VERDICT_ROWS) {
+            let kind = match f.kind {
+                Kind::Digest => "digest",
+                Kind::Log => "log",
+            };
+            let class = if f.verdict == Verdict::Valid {
+                ""
+            } else {
+                "status-failed"
+            };
+            writeln!(
+                out,
+                "<tr><td class=\"wrap\">{}</td><td>{kind}</td><td class=\"{class}\">{}</td><td>{}</td></tr>",
+                Esc(&f.file),
+                f.verdict.name(),
+                Esc(&f.reason),
+            )?;
+        }
+        out.push_str("</tbody></table></div>\n");
+        if files.len() > MAX_VERDICT_ROWS {
+            writeln!(
+                out,
+                "<p class=\"note\">The first {} of {} shown; verification.json lists them all.</p>",
+                number(MAX_VERDICT_ROWS as u64),
+                number(files.len() as u64)
+            )?;
+        }
+        Ok(())
+    };
+    if other.is_empty() {
+        out.push_str(
+            "<p class=\"empty\">No file is modified, missing, unlisted or unverifiable.</p>\n",
+        );
+    } else {
+        table(out, &other)?;
+    }
+    if !valid.is_empty() {
+        writeln!(
+            out,
+            "<details><summary>{} valid files</summary>",
+            number(valid.len() as u64)
+        )?;
+        table(out, &valid)?;
+        out.push_str("</details>\n");
+    }
+    if !report.skipped.is_empty() {
+        writeln!(
+            out,
+            "<p class=\"note\">{} other files given were neither digest nor log files.</p>",
+            number(report.skipped.len() as u64)
+        )?;
+    }
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! CloudTrail `eventTime` as seconds since the Unix epoch, without a date
-//! library: what burst windows and the report's timeline count in.
+//! Times as seconds since the Unix epoch, without a date library:
+//! CloudTrail `eventTime` (what burst windows and the report's timeline
+//! count in), and the times in file names and `verify --from/--to`.
 
 /// Seconds since the Unix epoch of an `eventTime`: `YYYY-MM-DDTHH:MM:SSZ`,
 /// optionally with fractional seconds (dropped). `None` for anything else,
@@ -42,6 +43,45 @@ pub fn parse_event_time(text: &str) -> Option<u64> {
     Some(days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second)
 }
 
+/// Seconds since the Unix epoch of a time a person types: a date
+/// (`2026-03-01`, its midnight UTC) or a UTC time `YYYY-MM-DDTHH:MM[:SS]Z`
+/// (the `Z` may be left off).
+pub fn parse_time_bound(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let text = text.strip_suffix('Z').unwrap_or(text);
+    match text.len() {
+        10 => parse_event_time(&format!("{text}T00:00:00Z")),
+        16 => parse_event_time(&format!("{text}:00Z")),
+        _ => parse_event_time(&format!("{text}Z")),
+    }
+}
+
+/// The time CloudTrail writes into a log or digest file's name
+/// (`…_20260301T1005Z_…` or `…_20260301T100500Z.json.gz`), in seconds since
+/// the Unix epoch; `None` when the name has none.
+pub fn parse_file_name_time(name: &str) -> Option<u64> {
+    name.split(['_', '.', '/']).find_map(|part| {
+        let b = part.as_bytes();
+        let compact = matches!(b.len(), 14 | 16) && b[8] == b'T' && b[b.len() - 1] == b'Z';
+        if !compact {
+            return None;
+        }
+        let digits = |r: std::ops::Range<usize>| -> Option<&str> {
+            let s = &part[r];
+            s.bytes().all(|c| c.is_ascii_digit()).then_some(s)
+        };
+        let seconds = if b.len() == 16 { digits(13..15)? } else { "00" };
+        parse_event_time(&format!(
+            "{}-{}-{}T{}:{}:{seconds}Z",
+            digits(0..4)?,
+            digits(4..6)?,
+            digits(6..8)?,
+            digits(9..11)?,
+            digits(11..13)?
+        ))
+    })
+}
+
 fn days_in_month(year: u64, month: u64) -> u64 {
     match month {
         2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
@@ -66,6 +106,44 @@ fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounds_and_file_name_times_parse() {
+        let midnight = parse_event_time("2026-03-01T00:00:00Z");
+        assert_eq!(parse_time_bound("2026-03-01"), midnight);
+        assert_eq!(parse_time_bound("2026-03-01T00:00Z"), midnight);
+        assert_eq!(parse_time_bound("2026-03-01T00:00:00"), midnight);
+        assert_eq!(parse_time_bound(" 2026-03-01T00:00:00Z "), midnight);
+        for bad in ["", "yesterday", "2026-3-1", "2026-03-01T25:00Z", "20260301"] {
+            assert_eq!(parse_time_bound(bad), None, "{bad}");
+        }
+        let at = |t: &str| parse_event_time(t);
+        assert_eq!(
+            parse_file_name_time(
+                "AWSLogs/1/CloudTrail/eu-west-1/2026/03/01/1_CloudTrail_eu-west-1_20260301T1005Z_ab12.json.gz"
+            ),
+            at("2026-03-01T10:05:00Z")
+        );
+        assert_eq!(
+            parse_file_name_time(
+                "1_CloudTrail-Digest_eu-west-1_t_eu-west-1_20260301T110502Z.json.gz"
+            ),
+            at("2026-03-01T11:05:02Z")
+        );
+        assert_eq!(
+            parse_file_name_time(
+                "1_CloudTrail-Digest_eu-west-1_t_eu-west-1_20260301T110502Z_backfill.json.gz"
+            ),
+            at("2026-03-01T11:05:02Z")
+        );
+        for none in [
+            "notes.txt",
+            "1_CloudTrail_eu-west-1_2026030XT1005Z_a.json.gz",
+            "",
+        ] {
+            assert_eq!(parse_file_name_time(none), None, "{none}");
+        }
+    }
 
     #[test]
     fn event_times_parse_without_a_date_library() {

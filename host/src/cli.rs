@@ -17,7 +17,7 @@ use crate::consolidate;
 use crate::inputs;
 use crate::outputs::Destination;
 use crate::rule_files;
-use crate::runtime::{self, Analyzer, ComponentPin, Limits};
+use crate::runtime::{self, Analyzer, ComponentPin, Limits, VerificationOptions};
 use crate::storage::{self, LazyS3, S3Location};
 use crate::verify;
 
@@ -99,9 +99,20 @@ enum Command {
         /// `aws cloudtrail list-public-keys` (JSON).
         #[arg(long, value_name = "FILE")]
         public_keys: String,
-        /// A folder or s3://bucket/prefix for verification.json.
+        /// Only the digests of hours that overlap [--from, --to] and the log files they
+        /// list (UTC: 2026-03-01 or 2026-03-01T10:00:00Z); files named well outside are
+        /// not read.
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// The end of the hours to verify; see --from.
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        /// A folder or s3://bucket/prefix for verification.json and report.html.
         #[arg(long)]
         out: String,
+        /// Parallel workers [default: the number of cores].
+        #[arg(long)]
+        jobs: Option<usize>,
         #[command(flatten)]
         runtime: RuntimeArgs,
     },
@@ -465,8 +476,7 @@ async fn run(cli: Cli) -> Result<u8> {
             let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
             let tally = Arc::new(Tally::default());
             let progress = progress_bar(inputs.len() as u64, quiet, tally.clone());
-            let workers =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let workers = jobs.unwrap_or_else(default_workers);
             let job = Job {
                 inputs,
                 unreadable,
@@ -555,7 +565,10 @@ async fn run(cli: Cli) -> Result<u8> {
         Command::Verify {
             inputs,
             public_keys,
+            from,
+            to,
             out,
+            jobs,
             runtime,
         } => {
             let s3 = runtime.s3();
@@ -566,10 +579,16 @@ async fn run(cli: Cli) -> Result<u8> {
             let job = verify::Job {
                 inputs,
                 unreadable,
-                public_keys,
+                options: VerificationOptions {
+                    public_keys,
+                    from,
+                    to,
+                },
+                workers: jobs.unwrap_or_else(default_workers),
             };
-            let on_error = |name: &str, reason: &str| eprintln!("error: {name}: {reason}");
-            let report = verify::verify(&analyzer, &s3, job, on_error).await?;
+            let on_error: verify::OnError =
+                Arc::new(|name: &str, reason: &str| eprintln!("error: {name}: {reason}"));
+            let report = verify::verify(&analyzer, s3.clone(), job, on_error).await?;
             let counts: Vec<String> = report
                 .counts
                 .iter()
@@ -580,12 +599,20 @@ async fn run(cli: Cli) -> Result<u8> {
                 counts.join(", "),
                 human_duration(started.elapsed())
             );
-            let artifact = Artifact {
-                name: "verification.json".into(),
-                media_type: "application/json".into(),
-                data: report.json,
-            };
-            say(destination.write_one(artifact, &s3).await?);
+            for artifact in [
+                Artifact {
+                    name: "verification.json".into(),
+                    media_type: "application/json".into(),
+                    data: report.json,
+                },
+                Artifact {
+                    name: "report.html".into(),
+                    media_type: "text/html".into(),
+                    data: report.html,
+                },
+            ] {
+                say(destination.write_one(artifact, &s3).await?);
+            }
             Ok(if report.all_valid {
                 EXIT_OK
             } else {
@@ -812,4 +839,9 @@ mod tests {
         let text = examples(AGGREGATE_EXAMPLES, None).to_string();
         assert!(text.contains(" \\\n      --out"), "{text}");
     }
+}
+
+/// One worker per core.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -2,41 +2,100 @@
 //! the files (with their S3 metadata, where CloudTrail puts a digest's
 //! signature) into the component's `integrity` export, which decides
 //! everything; the host writes the component's report and exits by it.
+//!
+//! Reading is the costly part (every log file is inflated and hashed), so
+//! files are spread over workers, each with its own instance and run, as
+//! `analyze` does; the first worker's run takes in the others' and
+//! finishes.
 
-use anyhow::{Result, bail};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, bail};
 
 use crate::inputs::{Input, Unreadable};
-use crate::runtime::{Analyzer, VerificationReport};
+use crate::runtime::{Analyzer, Handle, Instance, VerificationOptions, VerificationReport};
 use crate::storage::LazyS3;
+
+/// Told of each file that could not be read, and why (the report has it too).
+pub type OnError = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
 /// What a verification reads.
 pub struct Job {
     pub inputs: Vec<Input>,
     pub unreadable: Vec<Unreadable>,
-    /// `aws cloudtrail list-public-keys` output.
-    pub public_keys: Vec<u8>,
+    /// The keys and the hours, passed to the component as they are.
+    pub options: VerificationOptions,
+    pub workers: usize,
 }
 
-/// Streams every input through one instance, in order; `on_error` hears
-/// of each file that could not be read (the report has it too).
 pub async fn verify(
     analyzer: &Analyzer,
-    s3: &LazyS3,
+    s3: Arc<LazyS3>,
     job: Job,
-    on_error: impl Fn(&str, &str),
+    on_error: OnError,
 ) -> Result<VerificationReport> {
     if let Some(u) = job.unreadable.first() {
         // A named place that cannot be listed would make every file in it
         // look missing: stop rather than report that.
         bail!("cannot read {}: {}", u.name, u.reason);
     }
+    let workers = job.workers.clamp(1, job.inputs.len().max(1));
+    let queue = Arc::new(Mutex::new(VecDeque::from(job.inputs)));
+    let options = Arc::new(job.options);
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        let (analyzer, s3, queue, options, on_error) = (
+            analyzer.clone(),
+            s3.clone(),
+            queue.clone(),
+            options.clone(),
+            on_error.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            worker(&analyzer, &s3, &queue, &options, &*on_error).await
+        }));
+    }
+    let mut runs = Vec::new();
+    for task in tasks {
+        runs.push(task.await??);
+    }
+    // With one worker nothing is handed over.
+    let mut runs = runs.into_iter();
+    let (mut instance, run) = runs.next().expect("at least one worker");
+    for (mut other, other_run) in runs {
+        let partial = other.take_verification(other_run).await?;
+        drop(other);
+        instance.merge_verification(run, &partial).await?;
+    }
+    instance.finish_verification(run).await
+}
+
+async fn worker(
+    analyzer: &Analyzer,
+    s3: &LazyS3,
+    queue: &Mutex<VecDeque<Input>>,
+    options: &VerificationOptions,
+    on_error: &(dyn Fn(&str, &str) + Send + Sync),
+) -> Result<(Instance, Handle)> {
     let mut instance = analyzer.instantiate().await?;
-    let run = instance.open_verification(&job.public_keys).await?;
-    for input in &job.inputs {
+    let run = instance.open_verification(options).await?;
+    loop {
+        let Some(input) = queue.lock().unwrap().pop_front() else {
+            break;
+        };
         let name = input.name();
+        // Outside the hours asked for: never fetched.
+        if !instance.verification_wants(run, &name).await? {
+            continue;
+        }
         match input.open_with_metadata(s3).await {
             Ok((reader, metadata)) => {
-                if let Err(reason) = instance.verify_file(run, &name, reader, &metadata).await? {
+                let added = instance
+                    .verify_file(run, &name, reader, &metadata)
+                    .await
+                    .with_context(|| format!("verifying {name}"))?;
+                if let Err(reason) = added {
                     on_error(&name, &reason);
                 }
             }
@@ -47,5 +106,5 @@ pub async fn verify(
             }
         }
     }
-    instance.finish_verification(run).await
+    Ok((instance, run))
 }

@@ -7,6 +7,7 @@ pub mod digest;
 pub mod keys;
 pub mod run;
 pub mod verify;
+pub mod window;
 
 pub use digest::{Digest, sha256_hex};
 pub use keys::PublicKeys;
@@ -14,6 +15,7 @@ pub use run::Verification;
 pub use verify::{
     DigestInput, FileVerdict, Kind, LogInput, Report, SignatureMetadata, Verdict, verify,
 };
+pub use window::Window;
 
 #[cfg(test)]
 mod tests;

@@ -2,16 +2,23 @@
 //! in any order, each with its S3 user metadata, and this tells digest
 //! files, signature sidecars and log files apart; `finish` gives the
 //! verdicts.
+//!
+//! A host may spread the files over several runs (one per instance, to
+//! use every core): each run hands what it read to one of them as a
+//! [`Partial`], and that one finishes. Reading is the costly part (every
+//! log file is inflated and hashed); what a run keeps is small: a hash per
+//! log file and the digests' bytes.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, Read};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::digest::hex;
 use super::keys::PublicKeys;
 use super::verify::{self, DigestInput, LogInput, Report, SignatureMetadata, file_name};
+use super::window::Window;
 use crate::config::DEFAULT_MAX_INPUT_BYTES;
 use crate::input;
 
@@ -26,6 +33,7 @@ pub const SIDECAR_SUFFIX: &str = ".metadata.json";
 
 pub struct Verification {
     keys: PublicKeys,
+    window: Window,
     digests: Vec<ReadDigest>,
     /// Sidecar signatures by the digest file name they are for.
     sidecars: HashMap<String, SignatureMetadata>,
@@ -36,10 +44,46 @@ pub struct Verification {
 
 /// A digest file as read: its name, its uncompressed bytes (or why they
 /// could not be read) and the signature its metadata gave.
+#[derive(Serialize, Deserialize)]
 struct ReadDigest {
     name: String,
+    #[serde(with = "base64_bytes")]
     bytes: Result<Vec<u8>, String>,
     signature: Option<SignatureMetadata>,
+}
+
+/// What one run read, for another run of the same component to finish
+/// with: JSON, opaque to the host.
+#[derive(Serialize, Deserialize, Default)]
+struct Partial {
+    digests: Vec<ReadDigest>,
+    sidecars: Vec<(String, SignatureMetadata)>,
+    logs: Vec<LogInput>,
+    skipped: Vec<String>,
+}
+
+/// A digest's bytes as base64 text in a [`Partial`].
+mod base64_bytes {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Result<Vec<u8>, String>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref()
+            .map(|b| base64::engine::general_purpose::STANDARD.encode(b))
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Result<Vec<u8>, String>, D::Error> {
+        match Result::<String, String>::deserialize(d)? {
+            Ok(text) => base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map(Ok)
+                .map_err(serde::de::Error::custom),
+            Err(e) => Ok(Err(e)),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -87,19 +131,55 @@ fn kind(name: &str) -> FileKind<'_> {
 }
 
 impl Verification {
-    /// `public_keys`: `aws cloudtrail list-public-keys` output.
-    pub fn open(public_keys: &[u8]) -> Result<Verification, String> {
+    /// `public_keys`: `aws cloudtrail list-public-keys` output; `window`:
+    /// what to read and report.
+    pub fn open(public_keys: &[u8], window: Window) -> Result<Verification, String> {
         let keys = PublicKeys::parse(public_keys).map_err(|e| format!("public keys: {e}"))?;
         if keys.is_empty() {
             return Err("public keys: the list is empty".into());
         }
         Ok(Verification {
             keys,
+            window,
             digests: Vec::new(),
             sidecars: HashMap::new(),
             logs: Vec::new(),
             skipped: Vec::new(),
         })
+    }
+
+    /// Whether the host should read the file so named: false when its
+    /// name puts it well outside the window, so it is not fetched at all.
+    /// A sidecar goes with its digest.
+    pub fn wants(&self, name: &str) -> bool {
+        match kind(name) {
+            FileKind::Sidecar(digest) => self.window.wants(digest),
+            FileKind::Digest | FileKind::Log => self.window.wants(name),
+            FileKind::Other => true,
+        }
+    }
+
+    /// Everything read so far, as bytes [`Verification::merge_partial`]
+    /// takes; this run is left empty.
+    pub fn take_partial(&mut self) -> Vec<u8> {
+        let partial = Partial {
+            digests: std::mem::take(&mut self.digests),
+            sidecars: self.sidecars.drain().collect(),
+            logs: std::mem::take(&mut self.logs),
+            skipped: std::mem::take(&mut self.skipped),
+        };
+        serde_json::to_vec(&partial).expect("a partial serializes")
+    }
+
+    /// Takes in what another run read ([`Verification::take_partial`]).
+    pub fn merge_partial(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let partial: Partial = serde_json::from_slice(bytes)
+            .map_err(|e| format!("not a partial verification of this component: {e}"))?;
+        self.digests.extend(partial.digests);
+        self.sidecars.extend(partial.sidecars);
+        self.logs.extend(partial.logs);
+        self.skipped.extend(partial.skipped);
+        Ok(())
     }
 
     /// Takes one file. `metadata` is its S3 user metadata (`signature`,
@@ -207,6 +287,7 @@ impl Verification {
     pub fn finish(self) -> Report {
         let Verification {
             keys,
+            window,
             digests,
             sidecars,
             logs,
@@ -223,7 +304,7 @@ impl Verification {
                     .or_else(|| sidecars.get(file_name(&d.name)).cloned()),
             })
             .collect();
-        let mut report = verify::verify(inputs, logs, &keys);
+        let mut report = verify::verify(inputs, logs, &keys, &window);
         report.skipped = skipped;
         report
     }

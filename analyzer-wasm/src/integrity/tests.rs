@@ -70,8 +70,19 @@ struct Signed {
 
 /// A chain of hourly digests, each listing two logs, signed by `keys[h]`.
 fn chain(hours: u32, keys: &[(&str, &RsaPrivateKey)]) -> Vec<Signed> {
+    chain_restarted(hours, keys, None)
+}
+
+/// The same, but the digest ending at hour `restart` starts a new chain
+/// half an hour late, as after logging was turned off and on again.
+fn chain_restarted(
+    hours: u32,
+    keys: &[(&str, &RsaPrivateKey)],
+    restart: Option<u32>,
+) -> Vec<Signed> {
     let mut out: Vec<Signed> = Vec::new();
     for h in 1..=hours {
+        let restarts = restart == Some(h);
         let (fp, key) = keys[(h as usize - 1) % keys.len()];
         let logs: Vec<_> = (0..2)
             .map(|n| {
@@ -83,10 +94,10 @@ fn chain(hours: u32, keys: &[(&str, &RsaPrivateKey)]) -> Vec<Signed> {
                 })
             })
             .collect();
-        let previous = out.last();
+        let previous = out.last().filter(|_| !restarts);
         let doc = serde_json::json!({
             "awsAccountId": "111122223333",
-            "digestStartTime": format!("2026-03-01T{:02}:00:00Z", h - 1),
+            "digestStartTime": format!("2026-03-01T{:02}:{}:00Z", h - 1, if restarts { "30" } else { "00" }),
             "digestEndTime": format!("2026-03-01T{h:02}:00:00Z"),
             "digestS3Bucket": BUCKET,
             "digestS3Object": digest_key(h),
@@ -161,7 +172,7 @@ fn keys_a() -> (RsaPrivateKey, PublicKeys) {
 fn a_signed_chain_with_its_logs_is_valid() {
     let (a, keys) = keys_a();
     let chain = chain(3, &[("aaaa", &a)]);
-    let report = verify(inputs(&chain, |_| true), all_logs(3), &keys);
+    let report = verify(inputs(&chain, |_| true), all_logs(3), &keys, &Window::all());
     assert!(report.all_valid(), "{:#?}", report.files);
     assert_eq!(report.files.len(), 3 + 6);
     assert_eq!(report.counts["valid"], 9);
@@ -173,10 +184,20 @@ fn local_copies_are_vouched_for_by_the_next_digest_and_the_newest_needs_a_sideca
     let chain = chain(3, &[("aaaa", &a)]);
     // Only the newest has its signature (a sidecar): the others are
     // vouched for by their successors.
-    let report = verify(inputs(&chain, |i| i == 2), all_logs(3), &keys);
+    let report = verify(
+        inputs(&chain, |i| i == 2),
+        all_logs(3),
+        &keys,
+        &Window::all(),
+    );
     assert!(report.all_valid(), "{:#?}", report.files);
     // Without it, the newest digest and its logs cannot be verified.
-    let report = verify(inputs(&chain, |_| false), all_logs(3), &keys);
+    let report = verify(
+        inputs(&chain, |_| false),
+        all_logs(3),
+        &keys,
+        &Window::all(),
+    );
     let bad = verdicts(&report);
     assert_eq!(
         bad,
@@ -209,7 +230,7 @@ fn a_changed_log_file_is_modified_and_a_deleted_one_missing() {
         sha256: Ok("00".repeat(32)),
     });
     logs[0].sha256 = Err("not gzip".into());
-    let report = verify(inputs(&chain, |_| true), logs, &keys);
+    let report = verify(inputs(&chain, |_| true), logs, &keys, &Window::all());
     let bad = verdicts(&report);
     has(&bad, &log_key(0, 1), Verdict::Modified);
     has(&bad, &log_key(0, 0), Verdict::Modified);
@@ -238,7 +259,7 @@ fn a_changed_digest_fails_its_signature_and_its_logs_are_unverifiable() {
     let mut doc: serde_json::Value = serde_json::from_slice(&chain[1].bytes).unwrap();
     doc["logFiles"].as_array_mut().unwrap().pop();
     chain[1].bytes = serde_json::to_vec(&doc).unwrap();
-    let report = verify(inputs(&chain, |_| true), all_logs(3), &keys);
+    let report = verify(inputs(&chain, |_| true), all_logs(3), &keys, &Window::all());
     let bad = verdicts(&report);
     has(&bad, &digest_key(2), Verdict::BadSignature);
     has(&bad, &log_key(1, 0), Verdict::Unverifiable);
@@ -260,7 +281,7 @@ fn a_digest_re_signed_with_another_key_fails_its_signature() {
     chain[0].bytes = serde_json::to_vec(&doc).unwrap();
     let forged = Digest::parse("x", &chain[0].bytes).unwrap();
     chain[0].meta.signature = hex(&sign(&b, forged.string_to_sign().as_bytes()));
-    let report = verify(inputs(&chain, |_| true), all_logs(2), &keys);
+    let report = verify(inputs(&chain, |_| true), all_logs(2), &keys, &Window::all());
     let bad = verdicts(&report);
     has(&bad, &digest_key(1), Verdict::BadSignature);
 }
@@ -270,7 +291,7 @@ fn a_deleted_digest_is_a_gap_and_its_logs_are_not_in_a_digest() {
     let (a, keys) = keys_a();
     let mut chain = chain(3, &[("aaaa", &a)]);
     chain.remove(1);
-    let report = verify(inputs(&chain, |_| true), all_logs(3), &keys);
+    let report = verify(inputs(&chain, |_| true), all_logs(3), &keys, &Window::all());
     let bad = verdicts(&report);
     has(&bad, &digest_key(2), Verdict::DigestMissing);
     has(&bad, &log_key(1, 0), Verdict::NotInDigest);
@@ -297,7 +318,7 @@ fn a_previous_hash_that_differs_breaks_the_chain_even_when_signed() {
         uncompressed: Ok(&other[0].bytes),
         signature: Some(other[0].meta.clone()),
     };
-    let report = verify(mixed, all_logs(3), &keys);
+    let report = verify(mixed, all_logs(3), &keys, &Window::all());
     let bad = verdicts(&report);
     has(&bad, &digest_key(2), Verdict::ChainBroken);
     let broken = report
@@ -318,12 +339,17 @@ fn a_key_rotation_verifies_each_digest_with_its_own_key() {
     let b = private_key(KEY_B);
     let chain = chain(4, &[("aaaa", &a), ("bbbb", &b)]);
     let both = PublicKeys::parse(&listing(&[("aaaa", &a), ("bbbb", &b)])).unwrap();
-    let report = verify(inputs(&chain, |_| true), all_logs(4), &both);
+    let report = verify(inputs(&chain, |_| true), all_logs(4), &both, &Window::all());
     assert!(report.all_valid(), "{:#?}", report.files);
     // With only the first key, the second key's digests are unverifiable,
     // never valid and never "bad".
     let only_a = PublicKeys::parse(&listing(&[("aaaa", &a)])).unwrap();
-    let report = verify(inputs(&chain, |_| true), all_logs(4), &only_a);
+    let report = verify(
+        inputs(&chain, |_| true),
+        all_logs(4),
+        &only_a,
+        &Window::all(),
+    );
     let unverifiable: Vec<_> = report
         .files
         .iter()
@@ -351,7 +377,7 @@ fn a_digest_moved_or_malformed_is_unverifiable_with_its_reason() {
         uncompressed: Ok(b"{\"digestStartTime\": 3}"),
         signature: None,
     };
-    let report = verify(vec![moved, broken], Vec::new(), &keys);
+    let report = verify(vec![moved, broken], Vec::new(), &keys, &Window::all());
     let reasons: Vec<_> = report
         .files
         .iter()
@@ -407,7 +433,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 fn a_run_tells_digests_sidecars_and_logs_apart_and_hashes_logs_uncompressed() {
     let (a, _) = keys_a();
     let chain = chain(2, &[("aaaa", &a)]);
-    let mut run = Verification::open(&listing(&[("aaaa", &a)])).unwrap();
+    let mut run = Verification::open(&listing(&[("aaaa", &a)]), Window::all()).unwrap();
     // The first digest is signed through its S3 metadata, the newest
     // through a sidecar; the middle of a chain needs neither.
     let metadata = vec![
@@ -457,8 +483,157 @@ fn a_run_tells_digests_sidecars_and_logs_apart_and_hashes_logs_uncompressed() {
 
 #[test]
 fn a_run_needs_keys() {
-    let e = Verification::open(br#"{"PublicKeyList":[]}"#)
+    let e = Verification::open(br#"{"PublicKeyList":[]}"#, Window::all())
         .err()
         .unwrap();
     assert!(e.contains("empty"), "{e}");
+}
+
+fn at(time: &str) -> Window {
+    let (from, to) = time.split_once('/').unwrap();
+    Window::parse(Some(from), Some(to)).unwrap()
+}
+
+#[test]
+fn a_new_chain_after_a_stretch_without_digests_is_a_gap_in_time() {
+    let (a, keys) = keys_a();
+    let chain = chain_restarted(4, &[("aaaa", &a)], Some(3));
+    let report = verify(inputs(&chain, |_| true), all_logs(4), &keys, &Window::all());
+    let gaps: Vec<_> = report
+        .files
+        .iter()
+        .filter(|f| f.verdict != Verdict::Valid)
+        .collect();
+    assert_eq!(gaps.len(), 1, "{:#?}", report.files);
+    assert_eq!(gaps[0].verdict, Verdict::DigestMissing);
+    assert!(
+        gaps[0]
+            .file
+            .contains("2026-03-01T02:00:00Z to 2026-03-01T02:30:00Z"),
+        "{}",
+        gaps[0].file
+    );
+    assert!(gaps[0].reason.contains("new chain"), "{}", gaps[0].reason);
+    // A chain that starts with the first digest given is no gap.
+    let first_only = chain_restarted(2, &[("aaaa", &a)], Some(1));
+    let report = verify(
+        inputs(&first_only, |_| true),
+        all_logs(2),
+        &keys,
+        &Window::all(),
+    );
+    assert!(report.all_valid(), "{:#?}", report.files);
+}
+
+#[test]
+fn a_window_reports_the_digests_of_its_hours_and_the_logs_they_list() {
+    let (a, keys) = keys_a();
+    let chain = chain(6, &[("aaaa", &a)]);
+    // Digests end at 01:00 … 06:00; the window's hours are those ending at
+    // 03:00, and at 04:00 for logs written before 03:00 and listed after.
+    let window = at("2026-03-01T02:00:00Z/2026-03-01T03:00:00Z");
+    let report = verify(inputs(&chain, |_| true), all_logs(6), &keys, &window);
+    assert!(report.all_valid(), "{:#?}", report.files);
+    let files: Vec<_> = report.files.iter().map(|f| file(&f.file)).collect();
+    assert_eq!(
+        files,
+        [
+            file(&digest_key(3)),
+            file(&digest_key(4)),
+            file(&log_key(2, 0)),
+            file(&log_key(2, 1)),
+            file(&log_key(3, 0)),
+            file(&log_key(3, 1)),
+        ]
+    );
+    // A digest of the window that is gone is a gap, and the logs it
+    // listed are in no digest.
+    let without_third: Vec<_> = inputs(&chain, |_| true)
+        .into_iter()
+        .filter(|d| !d.location.ends_with(&digest_key(3)))
+        .collect();
+    let report = verify(without_third, all_logs(6), &keys, &window);
+    assert_eq!(
+        verdicts(&report),
+        vec![
+            (file(&digest_key(3)), Verdict::DigestMissing),
+            (file(&log_key(2, 0)), Verdict::NotInDigest),
+            (file(&log_key(2, 1)), Verdict::NotInDigest),
+        ]
+    );
+}
+
+#[test]
+fn a_window_asks_only_for_files_near_it() {
+    let (a, _) = keys_a();
+    let run = Verification::open(
+        &listing(&[("aaaa", &a)]),
+        at("2026-03-01T05:00:00Z/2026-03-01T06:00:00Z"),
+    )
+    .unwrap();
+    assert!(!run.wants(&log_key(1, 0)));
+    assert!(run.wants(&log_key(4, 0)));
+    assert!(run.wants(&digest_key(2)));
+    assert!(!run.wants(&digest_key(1)));
+    assert!(!run.wants(&format!("{}{}", digest_key(1), run::SIDECAR_SUFFIX)));
+    assert!(run.wants("notes/README.txt"));
+    assert!(Window::parse(Some("2026-03-02"), Some("2026-03-01")).is_err());
+    let e = Window::parse(Some("last tuesday"), None).unwrap_err();
+    assert!(e.contains("--from"), "{e}");
+}
+
+#[test]
+fn runs_merged_from_partials_give_the_verdicts_of_one_run() {
+    let (a, _) = keys_a();
+    let keys = listing(&[("aaaa", &a)]);
+    let chain = chain(3, &[("aaaa", &a)]);
+    let mut tampered = log_body(1, 1);
+    tampered[3] ^= 1;
+    let files: Vec<(String, Vec<u8>)> = chain
+        .iter()
+        .map(|d| (d.key.clone(), gzip(&d.bytes)))
+        .chain(
+            (0..3)
+                .flat_map(|h| (0..2).map(move |n| (h, n)))
+                .map(|(h, n)| {
+                    let body = if (h, n) == (1, 1) {
+                        tampered.clone()
+                    } else {
+                        log_body(h, n)
+                    };
+                    (log_key(h, n), gzip(&body))
+                }),
+        )
+        .collect();
+    let newest = &chain[2];
+    let meta = [
+        ("signature".to_owned(), newest.meta.signature.clone()),
+        ("signature-algorithm".to_owned(), "SHA256withRSA".to_owned()),
+    ];
+    let add = |run: &mut Verification, (name, bytes): &(String, Vec<u8>)| {
+        let meta: &[(String, String)] = if *name == newest.key { &meta } else { &[] };
+        run.add(name, &bytes[..], meta).unwrap();
+    };
+    let mut one = Verification::open(&keys, Window::all()).unwrap();
+    files.iter().for_each(|f| add(&mut one, f));
+    let one = one.finish();
+
+    let mut runs: Vec<_> = (0..3)
+        .map(|_| Verification::open(&keys, Window::all()).unwrap())
+        .collect();
+    for (i, f) in files.iter().enumerate() {
+        add(&mut runs[i % 3], f);
+    }
+    let mut last = runs.pop().unwrap();
+    for mut run in runs {
+        last.merge_partial(&run.take_partial()).unwrap();
+    }
+    assert!(last.merge_partial(b"{}").is_err());
+    let merged = last.finish();
+    assert_eq!(merged.files, one.files);
+    assert_eq!(merged.counts, one.counts);
+    assert_eq!(
+        verdicts(&merged),
+        vec![(file(&log_key(1, 1)), Verdict::Modified)]
+    );
 }

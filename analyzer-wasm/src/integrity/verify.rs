@@ -14,10 +14,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::digest::{Digest, ListedLog};
 use super::keys::{PublicKeys, Signature};
+use super::window::Window;
+use crate::time::parse_event_time;
 
 /// A digest file as read: its uncompressed bytes, and its signature when
 /// the place it was read from gives one.
@@ -29,7 +31,7 @@ pub struct DigestInput<'a> {
 }
 
 /// `x-amz-meta-signature` and `x-amz-meta-signature-algorithm`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignatureMetadata {
     pub signature: String,
     pub algorithm: String,
@@ -37,6 +39,7 @@ pub struct SignatureMetadata {
 
 /// A log file as read: the SHA-256 of its uncompressed bytes, or why it
 /// could not be read.
+#[derive(Serialize, Deserialize)]
 pub struct LogInput {
     pub location: String,
     pub sha256: Result<String, String>,
@@ -98,8 +101,15 @@ pub(super) fn file_name(location: &str) -> &str {
 
 /// Checks everything given; every input gets exactly one verdict, and
 /// each digest or log file that a digest names but that was not given
-/// gets one too (`digest-missing`, `missing`).
-pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys) -> Report {
+/// gets one too (`digest-missing`, `missing`), as does a stretch of time
+/// that no digest covers. With a bounded `window`, only what falls in it
+/// is reported (see [`Window`]).
+pub fn verify(
+    digests: Vec<DigestInput>,
+    logs: Vec<LogInput>,
+    keys: &PublicKeys,
+    window: &Window,
+) -> Report {
     let mut out = Vec::new();
     let mut parsed: Vec<(Digest, Option<SignatureMetadata>)> = Vec::new();
     for input in digests {
@@ -148,12 +158,21 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
             })
         })
     };
+    let reported: Vec<bool> = parsed
+        .iter()
+        .map(|(d, _)| window.reports_digest(d))
+        .collect();
     let mut digest_verdicts = Vec::with_capacity(parsed.len());
     for (i, (d, _)) in parsed.iter().enumerate() {
         let (verdict, reason) =
             digest_verdict(i, &parsed, &by_object, &successors, &signature_of, keys);
+        digest_verdicts.push((verdict, reason.clone()));
+        if !reported[i] {
+            continue;
+        }
         if let Some(link) = &d.previous
             && !by_object.contains_key(link.object.as_str())
+            && window.reports_gap_ending(&d.start)
         {
             out.push(FileVerdict {
                 file: format!("{}/{}", link.bucket, link.object),
@@ -165,7 +184,6 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
                 ),
             });
         }
-        digest_verdicts.push((verdict, reason.clone()));
         out.push(FileVerdict {
             file: d.location.clone(),
             kind: Kind::Digest,
@@ -173,6 +191,7 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
             reason,
         });
     }
+    out.extend(time_gaps(&parsed, window));
     // Log files against the digests that list them.
     let mut listed: HashMap<&str, (&ListedLog, usize)> = HashMap::new();
     for (i, (d, _)) in parsed.iter().enumerate() {
@@ -184,6 +203,9 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
     for log in &logs {
         let name = file_name(&log.location);
         let Some((entry, i)) = listed.get(name) else {
+            if !window.reports_unlisted_log(name) {
+                continue;
+            }
             out.push(FileVerdict {
                 file: log.location.clone(),
                 kind: Kind::Log,
@@ -198,6 +220,9 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
             continue;
         };
         seen.insert(name);
+        if !reported[*i] && !window.reports_unlisted_log(name) {
+            continue;
+        }
         let (digest, _) = &parsed[*i];
         let (verdict, reason) = match (&log.sha256, &digest_verdicts[*i]) {
             (Err(e), _) => (Verdict::Modified, format!("cannot be read: {e}")),
@@ -221,7 +246,7 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
                     } else {
                         "with another hash"
                     },
-                    verdict_name(*verdict)
+                    verdict.name()
                 ),
             ),
         };
@@ -233,7 +258,7 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
         });
     }
     for (name, (entry, i)) in &listed {
-        if !seen.contains(name) {
+        if reported[*i] && !seen.contains(name) {
             out.push(FileVerdict {
                 file: format!("{}/{}", entry.bucket, entry.object),
                 kind: Kind::Log,
@@ -245,9 +270,7 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
     out.sort_by(|a, b| (a.kind, &a.file).cmp(&(b.kind, &b.file)));
     let mut counts = BTreeMap::new();
     for f in &out {
-        *counts
-            .entry(verdict_name(f.verdict).to_owned())
-            .or_insert(0) += 1;
+        *counts.entry(f.verdict.name().to_owned()).or_insert(0) += 1;
     }
     Report {
         counts,
@@ -256,16 +279,71 @@ pub fn verify(digests: Vec<DigestInput>, logs: Vec<LogInput>, keys: &PublicKeys)
     }
 }
 
-fn verdict_name(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Valid => "valid",
-        Verdict::Modified => "modified",
-        Verdict::Missing => "missing",
-        Verdict::NotInDigest => "not-in-digest",
-        Verdict::DigestMissing => "digest-missing",
-        Verdict::BadSignature => "bad-signature",
-        Verdict::ChainBroken => "chain-broken",
-        Verdict::Unverifiable => "unverifiable",
+/// Where a digest's chain lives: its trail and region, as the digest's
+/// S3 key names them without the date folders and the end time
+/// (`…/CloudTrail-Digest/<region>/` and `<account>_CloudTrail-Digest_<region>_<trail>_<region>`).
+fn chain_key(d: &Digest) -> String {
+    let (folder, file) = d.object.rsplit_once('/').unwrap_or(("", &d.object));
+    let folder = folder.rsplitn(4, '/').last().unwrap_or(folder);
+    let stem = file.rsplit_once('_').map_or(file, |(stem, _)| stem);
+    format!("{}/{folder}/{stem}", d.bucket)
+}
+
+/// Stretches of time no digest covers: within one trail and region, a
+/// digest that names no previous digest (a new chain: CloudTrail starts
+/// one when logging or log file validation is turned back on) and starts
+/// after the digest before it ended. Log files delivered in between are
+/// covered by no digest. Backfill digests (`…_backfill.json.gz`) add to an
+/// hour already covered and are left out.
+fn time_gaps(parsed: &[(Digest, Option<SignatureMetadata>)], window: &Window) -> Vec<FileVerdict> {
+    let mut chains: BTreeMap<String, Vec<(u64, u64, &Digest)>> = BTreeMap::new();
+    for (d, _) in parsed {
+        if file_name(&d.object).contains("_backfill") {
+            continue;
+        }
+        if let (Some(start), Some(end)) = (parse_event_time(&d.start), parse_event_time(&d.end)) {
+            chains
+                .entry(chain_key(d))
+                .or_default()
+                .push((start, end, d));
+        }
+    }
+    let mut gaps = Vec::new();
+    for (key, mut chain) in chains {
+        chain.sort_by_key(|&(_, end, _)| end);
+        for pair in chain.windows(2) {
+            let ((_, before_end, before), (start, _, d)) = (pair[0], pair[1]);
+            if d.previous.is_none() && start > before_end && window.reports_gap_ending(&d.start) {
+                gaps.push(FileVerdict {
+                    file: format!("{key} from {} to {}", before.end, d.start),
+                    kind: Kind::Digest,
+                    verdict: Verdict::DigestMissing,
+                    reason: format!(
+                        "no digest covers {} to {}: {} starts a new chain (it names no previous \
+                         digest), so logging or log file validation was off in between, and log \
+                         files delivered then cannot be verified",
+                        before.end, d.start, d.location
+                    ),
+                });
+            }
+        }
+    }
+    gaps
+}
+
+impl Verdict {
+    /// As the report names it (`not-in-digest`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Modified => "modified",
+            Verdict::Missing => "missing",
+            Verdict::NotInDigest => "not-in-digest",
+            Verdict::DigestMissing => "digest-missing",
+            Verdict::BadSignature => "bad-signature",
+            Verdict::ChainBroken => "chain-broken",
+            Verdict::Unverifiable => "unverifiable",
+        }
     }
 }
 

@@ -29,6 +29,7 @@ use super::limits::{
 use super::scratch::Scratch;
 use super::sink::Sink;
 use super::untrusted;
+pub use crate::bindings::integrity::exports::cloudtrail::analyzer::integrity::VerificationOptions;
 use crate::bindings::integrity::{IntegrityHost, IntegrityHostIndices};
 use crate::bindings::rule_files::{
     RefusedRule, RuleFile, RuleFilesHost, RuleFilesHostIndices, RuleSet,
@@ -259,13 +260,14 @@ pub struct Instance {
     abandoned: bool,
 }
 
-/// What a verification run found; `json` is the component's report,
-/// to be written as it is.
+/// What a verification run found; `json` and `html` are the component's
+/// report, to be written as they are.
 #[derive(Debug, Clone)]
 pub struct VerificationReport {
     pub all_valid: bool,
     pub counts: Vec<(String, u64)>,
     pub json: Vec<u8>,
+    pub html: Vec<u8>,
 }
 
 /// A `session`, `consolidator` or `verification` resource living in an instance.
@@ -484,16 +486,45 @@ impl Instance {
 
     /// Opens a verification run (the `integrity` export) with CloudTrail's
     /// public keys, as `aws cloudtrail list-public-keys` prints them.
-    pub async fn open_verification(&mut self, public_keys: &[u8]) -> Result<Handle> {
+    pub async fn open_verification(&mut self, options: &VerificationOptions) -> Result<Handle> {
         let opened = self
             .call_integrity(async |store, api| {
                 let api = api.cloudtrail_analyzer_integrity().verification();
-                api.call_open(store, public_keys).await
+                api.call_open(store, options).await
             })
             .await?;
         opened
             .map(Handle)
             .map_err(|e| anyhow!("{}", untrusted::lines(&e)))
+    }
+
+    /// Whether a verification run needs the file so named.
+    pub async fn verification_wants(&mut self, h: Handle, name: &str) -> Result<bool> {
+        self.call_integrity(async |store, api| {
+            let api = api.cloudtrail_analyzer_integrity().verification();
+            api.call_wants(store, h.0, name).await
+        })
+        .await
+    }
+
+    /// What a verification run has read, for another run's `merge_verification`.
+    pub async fn take_verification(&mut self, h: Handle) -> Result<Vec<u8>> {
+        self.call_integrity(async |store, api| {
+            let api = api.cloudtrail_analyzer_integrity().verification();
+            api.call_take_partial(store, h.0).await
+        })
+        .await
+    }
+
+    /// Takes in what another run of the same component read.
+    pub async fn merge_verification(&mut self, h: Handle, partial: &[u8]) -> Result<()> {
+        let merged = self
+            .call_integrity(async |store, api| {
+                let api = api.cloudtrail_analyzer_integrity().verification();
+                api.call_merge_partial(store, h.0, partial).await
+            })
+            .await?;
+        merged.map_err(|e| anyhow!("{}", untrusted::lines(&e)))
     }
 
     /// Gives one file to a verification run with its S3 user metadata;
@@ -541,6 +572,7 @@ impl Instance {
                 .map(|(verdict, n)| (untrusted::one_line(&verdict), n))
                 .collect(),
             json: report.json,
+            html: report.html,
         })
     }
 

@@ -11,7 +11,9 @@ mod sink;
 pub mod untrusted;
 
 pub use cache::{cache_key, default_cache_dir};
-pub use component::{Analyzer, Handle, Instance, VerificationReport, check_contract};
+pub use component::{
+    Analyzer, Handle, Instance, VerificationOptions, VerificationReport, check_contract,
+};
 pub use engine::new_engine;
 pub use limits::Limits;
 pub use pin::ComponentPin;
