@@ -578,6 +578,7 @@ fn a_window_asks_only_for_files_near_it() {
     assert!(!run.wants(&format!("{}{}", digest_key(1), run::SIDECAR_SUFFIX)));
     assert!(run.wants("notes/README.txt"));
     assert!(Window::parse(Some("2026-03-02"), Some("2026-03-01")).is_err());
+    assert!(Window::parse(Some("2026-03-01T12:00Z"), Some("2026-03-01")).is_ok());
     let e = Window::parse(Some("last tuesday"), None).unwrap_err();
     assert!(e.contains("--from"), "{e}");
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::digest::{Digest, ListedLog};
 use super::keys::{PublicKeys, Signature};
 use super::window::Window;
-use crate::time::parse_event_time;
+use crate::time::{parse_event_time, parse_file_name_time};
 
 /// A digest file as read: its uncompressed bytes, and its signature when
 /// the place it was read from gives one.
@@ -172,7 +172,10 @@ pub fn verify(
         }
         if let Some(link) = &d.previous
             && !by_object.contains_key(link.object.as_str())
-            && window.reports_gap_ending(&d.start)
+            // Its name holds its end time; failing that, this one's start.
+            && window.reports_gap_ending(
+                parse_file_name_time(&link.object).or(parse_event_time(&d.start)),
+            )
         {
             out.push(FileVerdict {
                 file: format!("{}/{}", link.bucket, link.object),
@@ -313,7 +316,8 @@ fn time_gaps(parsed: &[(Digest, Option<SignatureMetadata>)], window: &Window) ->
         chain.sort_by_key(|&(_, end, _)| end);
         for pair in chain.windows(2) {
             let ((_, before_end, before), (start, _, d)) = (pair[0], pair[1]);
-            if d.previous.is_none() && start > before_end && window.reports_gap_ending(&d.start) {
+            if d.previous.is_none() && start > before_end && window.reports_gap_ending(Some(start))
+            {
                 gaps.push(FileVerdict {
                     file: format!("{key} from {} to {}", before.end, d.start),
                     kind: Kind::Digest,

@@ -31,7 +31,8 @@ impl Window {
         Window::default()
     }
 
-    /// Bounds as a person types them (`2026-03-01`, `2026-03-01T10:00Z`).
+    /// Bounds as a person types them (`2026-03-01`, `2026-03-01T10:00Z`);
+    /// `--to 2026-03-01` ends with that day.
     pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Window, String> {
         let bound = |flag: &str, text: Option<&str>| {
             text.map(|t| {
@@ -41,9 +42,11 @@ impl Window {
             })
             .transpose()
         };
+        // A date alone as `--to` means through the end of that day.
+        let whole_day = to.is_some_and(|t| t.trim().len() == "2026-03-01".len());
         let window = Window {
             from: bound("--from", from)?,
-            to: bound("--to", to)?,
+            to: bound("--to", to)?.map(|t| if whole_day { t + 86_399 } else { t }),
         };
         if let (Some(f), Some(t)) = (window.from, window.to)
             && f > t
@@ -85,10 +88,11 @@ impl Window {
         self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|to| t <= to)
     }
 
-    /// Whether a missing digest that ended at `time` (a CloudTrail time)
-    /// would have been inside the window, so its absence is a gap to report.
-    pub fn reports_gap_ending(&self, time: &str) -> bool {
-        let Some(t) = parse_event_time(time) else {
+    /// Whether a digest missing from a chain, ending at `end` (seconds
+    /// since the epoch, `None` when unknown), would have been inside the
+    /// window, so its absence is a gap to report.
+    pub fn reports_gap_ending(&self, end: Option<u64>) -> bool {
+        let Some(t) = end else {
             return true;
         };
         self.from.is_none_or(|f| t > f) && self.to.is_none_or(|to| t <= to + HOUR)

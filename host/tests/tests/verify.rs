@@ -146,3 +146,61 @@ async fn a_bucket_verifies_by_object_metadata_and_a_deleted_digest_is_a_gap() {
         .to_owned();
     assert_eq!(verdict_of(&out, &listed), "not-in-digest");
 }
+
+#[test]
+fn a_window_verifies_its_hours_only_on_every_core_and_writes_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let files: Vec<_> = loggen::generate(&loggen::Spec::small()).collect();
+    let summary = loggen::write_files_with_signatures(files.clone(), &logs).unwrap();
+    let keys = logs.join("public-keys.json");
+    // A log file of the first day spoiled: outside the window, it is never
+    // read, so the window is valid; the whole trail is not.
+    let early = files
+        .iter()
+        .find(|f| !f.is_digest && f.key.contains("/2026/11/01/"))
+        .unwrap();
+    std::fs::write(logs.join(&early.key), b"not gzip, not json").unwrap();
+    let verify = |out: &Path, extra: &[&str]| {
+        run(util::bin()
+            .args(["verify", logs.to_str().unwrap(), "--public-keys"])
+            .arg(&keys)
+            .arg("--out")
+            .arg(out)
+            .args(extra))
+    };
+    let window = ["--from", "2026-11-02T12:00:00Z", "--to", "2026-11-02"];
+    let out_one = dir.path().join("one");
+    let one = verify(&out_one, &[&window[..], &["--jobs", "1"]].concat());
+    assert!(one.status.success(), "{}", text(&one.stderr));
+    let valid = counts(&out_one)["valid"].as_u64().unwrap();
+    assert!(valid > 0 && valid < summary.files, "{}", counts(&out_one));
+    let report = std::fs::read_to_string(out_one.join("verification.json")).unwrap();
+    assert!(!report.contains("/2026/11/01/"), "{report}");
+    let page = std::fs::read_to_string(out_one.join("report.html")).unwrap();
+    assert!(page.contains("Log file integrity") && page.contains("every file valid"));
+
+    // Two workers, each reading part of the files, give the same report.
+    let out_two = dir.path().join("two");
+    let two = verify(&out_two, &[&window[..], &["--jobs", "2"]].concat());
+    assert!(two.status.success(), "{}", text(&two.stderr));
+    assert_eq!(
+        report,
+        std::fs::read_to_string(out_two.join("verification.json")).unwrap()
+    );
+
+    let out_all = dir.path().join("all");
+    let all = verify(&out_all, &["--jobs", "2"]);
+    assert_eq!(all.status.code(), Some(1), "{}", text(&all.stderr));
+    assert_eq!(verdict_of(&out_all, &early.key), "modified");
+    let page = std::fs::read_to_string(out_all.join("report.html")).unwrap();
+    assert!(page.contains("NOT all valid") && page.contains(&early.key));
+
+    let bad = verify(&dir.path().join("bad"), &["--from", "yesterday"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("--from"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
