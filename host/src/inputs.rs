@@ -7,6 +7,9 @@ use anyhow::Result;
 
 use crate::storage::{self, LazyS3, Reader, S3Location};
 
+/// Bytes read from a local file at a time.
+const FILE_READ_BYTES: usize = 256 << 10;
+
 #[derive(Debug, Clone)]
 pub enum Input {
     File(PathBuf),
@@ -28,7 +31,13 @@ impl Input {
                 let file = tokio::fs::File::open(path)
                     .await
                     .map_err(|e| anyhow::anyhow!("cannot open: {e}"))?;
-                Ok(Box::pin(file))
+                // Each read of a tokio file is a hop to a blocking thread:
+                // big reads make a log file one or two hops, not one per
+                // small read the component's stream asks for.
+                Ok(Box::pin(tokio::io::BufReader::with_capacity(
+                    FILE_READ_BYTES,
+                    file,
+                )))
             }
             Input::Object { bucket, key } => storage::open(s3.get().await, bucket, key).await,
         }
