@@ -136,6 +136,7 @@ module "iam" {
 
   consolidate_role_name     = "${var.name_prefix}-consolidate"
   analyze_role_name         = "${var.name_prefix}-analyze"
+  verify_policy_name        = "${var.name_prefix}-verify"
   consolidate_function_name = local.consolidate_function_name
   analyze_function_name     = local.analyze_function_name
   permissions_boundary_arn  = var.permissions_boundary_arn

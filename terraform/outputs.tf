@@ -134,3 +134,8 @@ output "trail_arn" {
   description = "ARN of the trail, or null when create_cloudtrail is false."
   value       = try(module.cloudtrail[0].trail_arn, null)
 }
+
+output "verify_policy_arn" {
+  description = "Managed policy to attach to auditors who run `cloudtrail-analyzer verify`: read the raw logs and digests, cloudtrail:ListPublicKeys."
+  value       = module.iam.verify_policy_arn
+}

@@ -368,6 +368,23 @@ impl wit_integrity::GuestVerification for VerificationResource {
         self.running(|run| run.merge_partial(&partial))
     }
 
+    fn missing_keys(&self) -> Vec<wit_integrity::KeyRequest> {
+        let requests = self.running(|run| Ok(run.missing_keys()));
+        requests
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| wit_integrity::KeyRequest {
+                region: r.region,
+                start_time: r.start,
+                end_time: r.end,
+            })
+            .collect()
+    }
+
+    fn add_public_keys(&self, public_keys: Vec<u8>) -> Result<(), String> {
+        self.running(|run| run.add_public_keys(&public_keys))
+    }
+
     fn finish(&self) -> Result<wit_integrity::VerificationReport, String> {
         let run = self.0.borrow_mut().take();
         let report = run.ok_or("the verification has already finished")?.finish();

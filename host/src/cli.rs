@@ -96,9 +96,10 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<String>,
         /// CloudTrail's public keys: a file or s3:// URI with the output of
-        /// `aws cloudtrail list-public-keys` (JSON).
+        /// `aws cloudtrail list-public-keys` (JSON). Without it, the keys are fetched with
+        /// cloudtrail:ListPublicKeys in each region the digests are from.
         #[arg(long, value_name = "FILE")]
-        public_keys: String,
+        public_keys: Option<String>,
         /// Only the digests of hours that overlap [--from, --to] and the log files they
         /// list (UTC: 2026-03-01 or 2026-03-01T10:00:00Z); files named well outside are
         /// not read.
@@ -215,9 +216,15 @@ const VERIFY_EXAMPLES: Examples = &[
         "cloudtrail-analyzer verify ./AWSLogs --public-keys keys.json --out verification",
     ),
     (
-        "A trail's bucket in S3, where each digest's signature is in its object metadata",
+        "A trail's bucket in S3, where each digest's signature is in its object metadata; \
+         the keys come from cloudtrail:ListPublicKeys",
         "AWS_PROFILE=audit cloudtrail-analyzer verify s3://my-trail-bucket/AWSLogs/123456789012/ \
-         --public-keys keys.json --out verification",
+         --out verification",
+    ),
+    (
+        "One day of an organization trail, every account and region",
+        "AWS_PROFILE=audit cloudtrail-analyzer verify s3://org-trail-bucket/AWSLogs/o-abc123def4/ \
+         --from 2026-03-01 --to 2026-03-01 --out verification",
     ),
 ];
 
@@ -573,7 +580,15 @@ async fn run(cli: Cli) -> Result<u8> {
         } => {
             let s3 = runtime.s3();
             let destination = Destination::parse(&out)?;
-            let public_keys = read_source(&public_keys, &s3).await?;
+            let fetch_keys = public_keys.is_none();
+            let public_keys = match public_keys {
+                Some(source) => {
+                    let keys = read_source(&source, &s3).await?;
+                    anyhow::ensure!(!keys.is_empty(), "public keys: {source} is empty");
+                    keys
+                }
+                None => Vec::new(),
+            };
             let analyzer = runtime.load(&s3, "").await?;
             let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
             let job = verify::Job {
@@ -584,6 +599,7 @@ async fn run(cli: Cli) -> Result<u8> {
                     from,
                     to,
                 },
+                fetch_keys,
                 workers: jobs.unwrap_or_else(default_workers),
             };
             let on_error: verify::OnError =
@@ -791,6 +807,11 @@ fn report_outcome(
     })
 }
 
+/// One worker per core.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -839,9 +860,4 @@ mod tests {
         let text = examples(AGGREGATE_EXAMPLES, None).to_string();
         assert!(text.contains(" \\\n      --out"), "{text}");
     }
-}
-
-/// One worker per core.
-fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -11,6 +11,7 @@ pub mod inputs;
 pub mod lambda;
 pub mod ledger;
 pub mod outputs;
+pub mod public_keys;
 pub mod rule_files;
 pub mod runtime;
 pub mod spool;

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result, bail};
 
 use crate::inputs::{Input, Unreadable};
+use crate::public_keys;
 use crate::runtime::{Analyzer, Handle, Instance, VerificationOptions, VerificationReport};
 use crate::storage::LazyS3;
 
@@ -26,6 +27,9 @@ pub struct Job {
     pub unreadable: Vec<Unreadable>,
     /// The keys and the hours, passed to the component as they are.
     pub options: VerificationOptions,
+    /// Whether to ask `cloudtrail:ListPublicKeys` for the keys the
+    /// component lacks once it has read the digests.
+    pub fetch_keys: bool,
     pub workers: usize,
 }
 
@@ -67,6 +71,12 @@ pub async fn verify(
         let partial = other.take_verification(other_run).await?;
         drop(other);
         instance.merge_verification(run, &partial).await?;
+    }
+    if job.fetch_keys {
+        for request in instance.verification_missing_keys(run).await? {
+            let keys = public_keys::list(&request).await?;
+            instance.add_verification_keys(run, &keys).await?;
+        }
     }
     instance.finish_verification(run).await
 }

@@ -158,6 +158,15 @@ impl Digest {
         )
     }
 
+    /// The region whose key signed it: the folder after `CloudTrail-Digest/`
+    /// in its key (CloudTrail signs each region's digests with that
+    /// region's key). Empty when the key has no such folder.
+    pub fn region(&self) -> &str {
+        let mut parts = self.object.split('/');
+        parts.find(|p| *p == "CloudTrail-Digest");
+        parts.next().unwrap_or("")
+    }
+
     /// `bucket/key` of this digest as CloudTrail delivered it.
     pub fn s3_location(&self) -> String {
         format!("{}/{}", self.bucket, self.object)

@@ -67,6 +67,18 @@ impl PublicKeys {
         Ok(())
     }
 
+    /// Whether a key with this fingerprint is here.
+    pub fn contains(&self, fingerprint: &str) -> bool {
+        self.keys
+            .iter()
+            .any(|(fp, _)| fp.eq_ignore_ascii_case(fingerprint))
+    }
+
+    /// Adds every key of `other` (another region's, say).
+    pub fn extend(&mut self, other: PublicKeys) {
+        self.keys.extend(other.keys);
+    }
+
     pub fn len(&self) -> usize {
         self.keys.len()
     }

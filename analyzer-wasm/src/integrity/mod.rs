@@ -11,7 +11,7 @@ pub mod window;
 
 pub use digest::{Digest, sha256_hex};
 pub use keys::PublicKeys;
-pub use run::Verification;
+pub use run::{KeyRequest, Verification};
 pub use verify::{
     DigestInput, FileVerdict, Kind, LogInput, Report, SignatureMetadata, Verdict, verify,
 };

@@ -9,13 +9,13 @@
 //! log file is inflated and hashed); what a run keeps is small: a hash per
 //! log file and the digests' bytes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufRead, Read};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use super::digest::hex;
+use super::digest::{Digest, hex};
 use super::keys::PublicKeys;
 use super::verify::{self, DigestInput, LogInput, Report, SignatureMetadata, file_name};
 use super::window::Window;
@@ -86,6 +86,16 @@ mod base64_bytes {
     }
 }
 
+/// Public keys the digests read so far need and the keys given lack: a
+/// region, and the span of its digests' times, to ask that region's
+/// `cloudtrail:ListPublicKeys` for (its `StartTime` and `EndTime`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRequest {
+    pub region: String,
+    pub start: String,
+    pub end: String,
+}
+
 #[derive(Deserialize)]
 struct Sidecar {
     signature: String,
@@ -131,13 +141,19 @@ fn kind(name: &str) -> FileKind<'_> {
 }
 
 impl Verification {
-    /// `public_keys`: `aws cloudtrail list-public-keys` output; `window`:
-    /// what to read and report.
+    /// `public_keys`: `aws cloudtrail list-public-keys` output, or nothing
+    /// when the host will fetch them (see [`Verification::missing_keys`]);
+    /// `window`: what to read and report.
     pub fn open(public_keys: &[u8], window: Window) -> Result<Verification, String> {
-        let keys = PublicKeys::parse(public_keys).map_err(|e| format!("public keys: {e}"))?;
-        if keys.is_empty() {
-            return Err("public keys: the list is empty".into());
-        }
+        let keys = if public_keys.is_empty() {
+            PublicKeys::default()
+        } else {
+            let keys = PublicKeys::parse(public_keys).map_err(|e| format!("public keys: {e}"))?;
+            if keys.is_empty() {
+                return Err("public keys: the list is empty".into());
+            }
+            keys
+        };
         Ok(Verification {
             keys,
             window,
@@ -157,6 +173,47 @@ impl Verification {
             FileKind::Digest | FileKind::Log => self.window.wants(name),
             FileKind::Other => true,
         }
+    }
+
+    /// The regions (and times) whose public keys the digests read so far
+    /// need and this run lacks.
+    pub fn missing_keys(&self) -> Vec<KeyRequest> {
+        let mut spans: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for read in &self.digests {
+            let Some(d) = read
+                .bytes
+                .as_deref()
+                .ok()
+                .and_then(|bytes| Digest::parse(&read.name, bytes).ok())
+            else {
+                continue;
+            };
+            if self.keys.contains(&d.fingerprint) {
+                continue;
+            }
+            // CloudTrail's times share one format, so text order is time order.
+            let span = spans
+                .entry(d.region().to_owned())
+                .or_insert_with(|| (d.start.clone(), d.end.clone()));
+            if d.start < span.0 {
+                span.0 = d.start.clone();
+            }
+            if d.end > span.1 {
+                span.1 = d.end.clone();
+            }
+        }
+        spans
+            .into_iter()
+            .map(|(region, (start, end))| KeyRequest { region, start, end })
+            .collect()
+    }
+
+    /// More public keys (`list-public-keys` output), e.g. what a
+    /// [`KeyRequest`] fetched.
+    pub fn add_public_keys(&mut self, public_keys: &[u8]) -> Result<(), String> {
+        let more = PublicKeys::parse(public_keys).map_err(|e| format!("public keys: {e}"))?;
+        self.keys.extend(more);
+        Ok(())
     }
 
     /// Everything read so far, as bytes [`Verification::merge_partial`]

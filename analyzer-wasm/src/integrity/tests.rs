@@ -638,3 +638,30 @@ fn runs_merged_from_partials_give_the_verdicts_of_one_run() {
         vec![(file(&log_key(1, 1)), Verdict::Modified)]
     );
 }
+
+#[test]
+fn a_run_without_keys_asks_for_each_regions_keys_over_its_digests_hours() {
+    let (a, _) = keys_a();
+    let chain = chain(3, &[("aaaa", &a)]);
+    let mut run = Verification::open(b"", Window::all()).unwrap();
+    for d in &chain {
+        let meta = [
+            ("signature".to_owned(), d.meta.signature.clone()),
+            ("signature-algorithm".to_owned(), "SHA256withRSA".to_owned()),
+        ];
+        run.add(&d.key, &d.bytes[..], &meta).unwrap();
+    }
+    assert_eq!(
+        run.missing_keys(),
+        vec![run::KeyRequest {
+            region: "eu-west-1".into(),
+            start: "2026-03-01T00:00:00Z".into(),
+            end: "2026-03-01T03:00:00Z".into(),
+        }]
+    );
+    assert!(run.add_public_keys(b"[]").is_err());
+    run.add_public_keys(&listing(&[("aaaa", &a)])).unwrap();
+    assert_eq!(run.missing_keys(), vec![]);
+    let report = run.finish();
+    assert_eq!(report.counts["valid"], 3, "{:#?}", report.files);
+}

@@ -29,7 +29,9 @@ use super::limits::{
 use super::scratch::Scratch;
 use super::sink::Sink;
 use super::untrusted;
-pub use crate::bindings::integrity::exports::cloudtrail::analyzer::integrity::VerificationOptions;
+pub use crate::bindings::integrity::exports::cloudtrail::analyzer::integrity::{
+    KeyRequest, VerificationOptions,
+};
 use crate::bindings::integrity::{IntegrityHost, IntegrityHostIndices};
 use crate::bindings::rule_files::{
     RefusedRule, RuleFile, RuleFilesHost, RuleFilesHostIndices, RuleSet,
@@ -525,6 +527,26 @@ impl Instance {
             })
             .await?;
         merged.map_err(|e| anyhow!("{}", untrusted::lines(&e)))
+    }
+
+    /// The public keys a verification run's digests need and it lacks.
+    pub async fn verification_missing_keys(&mut self, h: Handle) -> Result<Vec<KeyRequest>> {
+        self.call_integrity(async |store, api| {
+            let api = api.cloudtrail_analyzer_integrity().verification();
+            api.call_missing_keys(store, h.0).await
+        })
+        .await
+    }
+
+    /// More public keys (`list-public-keys` output) for a verification run.
+    pub async fn add_verification_keys(&mut self, h: Handle, public_keys: &[u8]) -> Result<()> {
+        let added = self
+            .call_integrity(async |store, api| {
+                let api = api.cloudtrail_analyzer_integrity().verification();
+                api.call_add_public_keys(store, h.0, public_keys).await
+            })
+            .await?;
+        added.map_err(|e| anyhow!("{}", untrusted::lines(&e)))
     }
 
     /// Gives one file to a verification run with its S3 user metadata;

@@ -12,7 +12,7 @@ pub mod untrusted;
 
 pub use cache::{cache_key, default_cache_dir};
 pub use component::{
-    Analyzer, Handle, Instance, VerificationOptions, VerificationReport, check_contract,
+    Analyzer, Handle, Instance, KeyRequest, VerificationOptions, VerificationReport, check_contract,
 };
 pub use engine::new_engine;
 pub use limits::Limits;

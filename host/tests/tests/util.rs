@@ -168,43 +168,79 @@ pub fn moto() -> &'static Moto {
                 _watchdog,
             };
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let script = format!(
-            "import subprocess, sys\n\
-             p = subprocess.Popen(['moto_server', '-H', '127.0.0.1', '-p', '{port}'],\n\
+        start_moto(&["moto_server"])
+    })
+}
+
+/// A moto server of its own that also answers CloudTrail's ListPublicKeys
+/// (moto lacks it) with `keys` (`list-public-keys` output); it stops when
+/// dropped.
+pub fn moto_with_public_keys(keys: &str, dir: &Path) -> Moto {
+    let keys_file = dir.join("served-public-keys.json");
+    std::fs::write(&keys_file, keys).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moto_with_public_keys.py");
+    start_moto(&[
+        "python3",
+        script.to_str().unwrap(),
+        keys_file.to_str().unwrap(),
+    ])
+}
+
+/// Starts `server` (a command that takes `-H HOST -p PORT`, or PORT last
+/// when it is `python3 script`) under a watchdog that kills it when this
+/// process's pipe closes.
+fn start_moto(server: &[&str]) -> Moto {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let argv: Vec<String> = if server[0] == "moto_server" {
+        vec![
+            "moto_server".into(),
+            "-H".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+        ]
+    } else {
+        server
+            .iter()
+            .map(|s| s.to_string())
+            .chain([port.to_string()])
+            .collect()
+    };
+    let script = format!(
+        "import subprocess, sys\n\
+             p = subprocess.Popen({argv:?},\n\
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n\
              print('started', flush=True)\n\
              sys.stdin.read()\n\
              p.kill()\n"
+    );
+    let mut watchdog = Command::new("python3")
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 is needed to run moto_server (pip install 'moto[server]')");
+    let mut line = String::new();
+    BufReader::new(watchdog.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not start on port {port}: is it installed?"
         );
-        let mut watchdog = Command::new("python3")
-            .args(["-c", &script])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 is needed to run moto_server (pip install 'moto[server]')");
-        let mut line = String::new();
-        BufReader::new(watchdog.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let endpoint = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not start on port {port}: is it installed?"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Moto {
-            endpoint,
-            _watchdog: watchdog,
-        }
-    })
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto {
+        endpoint,
+        _watchdog: watchdog,
+    }
 }
 
 impl Moto {

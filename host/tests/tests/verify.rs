@@ -23,6 +23,24 @@ fn verdict_of(out: &Path, file_ends: &str) -> String {
     file["verdict"].as_str().unwrap().to_owned()
 }
 
+/// Puts a generated trail into a bucket as CloudTrail delivers it: each
+/// digest's signature in its object metadata.
+async fn upload(client: &aws_sdk_s3::Client, bucket: &str, files: &[loggen::LogFile]) {
+    for f in files {
+        let mut put = client
+            .put_object()
+            .bucket(bucket)
+            .key(&f.key)
+            .body(f.body.clone().into());
+        if let Some(signature) = &f.signature {
+            put = put
+                .metadata("signature", signature)
+                .metadata("signature-algorithm", "SHA256withRSA");
+        }
+        put.send().await.unwrap();
+    }
+}
+
 #[test]
 fn local_copies_verify_and_a_changed_log_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -86,19 +104,7 @@ async fn a_bucket_verifies_by_object_metadata_and_a_deleted_digest_is_a_gap() {
     let client = moto.client().await;
     let bucket = util::bucket(&client, "verify").await;
     let files: Vec<_> = loggen::generate(&loggen::Spec::small()).collect();
-    for f in &files {
-        let mut put = client
-            .put_object()
-            .bucket(&bucket)
-            .key(&f.key)
-            .body(f.body.clone().into());
-        if let Some(signature) = &f.signature {
-            put = put
-                .metadata("signature", signature)
-                .metadata("signature-algorithm", "SHA256withRSA");
-        }
-        put.send().await.unwrap();
-    }
+    upload(&client, &bucket, &files).await;
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys.json");
     std::fs::write(&keys, loggen::public_keys_json()).unwrap();
@@ -202,5 +208,60 @@ fn a_window_verifies_its_hours_only_on_every_core_and_writes_a_page() {
         text(&bad.stderr).contains("--from"),
         "{}",
         text(&bad.stderr)
+    );
+}
+
+#[tokio::test]
+async fn without_a_key_file_each_regions_keys_come_from_list_public_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = util::moto_with_public_keys(&loggen::public_keys_json(), dir.path());
+    let client = moto.client().await;
+    let bucket = util::bucket(&client, "keys").await;
+    let files: Vec<_> = loggen::generate(&loggen::Spec::small()).collect();
+    let regions: std::collections::BTreeSet<_> = files
+        .iter()
+        .filter(|f| f.is_digest)
+        .map(|f| {
+            f.key
+                .split("/CloudTrail-Digest/")
+                .nth(1)
+                .unwrap()
+                .split('/')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert!(regions.len() > 1, "digests of several regions: {regions:?}");
+    upload(&client, &bucket, &files).await;
+    let out = dir.path().join("out");
+    let ok = run(moto
+        .bin()
+        .args(["verify", &format!("s3://{bucket}/AWSLogs/"), "--out"])
+        .arg(&out));
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert_eq!(counts(&out)["valid"], files.len(), "{}", counts(&out));
+
+    // The shared moto has no ListPublicKeys: the call's failure is named.
+    let plain = util::moto();
+    let plain_client = plain.client().await;
+    let bucket = util::bucket(&plain_client, "nokeys").await;
+    let digest = files.iter().find(|f| f.is_digest).unwrap();
+    plain_client
+        .put_object()
+        .bucket(&bucket)
+        .key(&digest.key)
+        .body(digest.body.clone().into())
+        .send()
+        .await
+        .unwrap();
+    let failed = run(plain
+        .bin()
+        .args(["verify", &format!("s3://{bucket}/AWSLogs/"), "--out"])
+        .arg(dir.path().join("out-nokeys")));
+    assert_eq!(failed.status.code(), Some(2), "{}", text(&failed.stderr));
+    assert!(
+        text(&failed.stderr).contains("cloudtrail:ListPublicKeys"),
+        "{}",
+        text(&failed.stderr)
     );
 }

@@ -410,3 +410,58 @@ resource "aws_iam_role_policy" "analyze" {
   role   = aws_iam_role.analyze.id
   policy = data.aws_iam_policy_document.analyze.json
 }
+
+################################################################################
+# verify (`cloudtrail-analyzer verify`, run by auditors: no function)
+################################################################################
+
+# A managed policy to attach to whoever audits the trail: list and read the
+# raw log and digest files, and fetch CloudTrail's public keys. ListPublicKeys
+# has no resource-level permissions, so its resource is "*".
+resource "aws_iam_policy" "verify" {
+  name        = var.verify_policy_name
+  description = "Lets its holder run cloudtrail-analyzer verify on the trail's log and digest files."
+  policy      = data.aws_iam_policy_document.verify.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "verify" {
+  statement {
+    sid       = "ListTrailFiles"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = [var.log_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.raw_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "ReadLogAndDigestFiles"
+    effect    = "Allow"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.log_bucket_arn}/${local.raw_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListCloudTrailPublicKeys"
+    effect    = "Allow"
+    actions   = ["cloudtrail:ListPublicKeys"]
+    resources = ["*"]
+  }
+
+  dynamic "statement" {
+    for_each = local.enable_kms ? [1] : []
+
+    content {
+      sid       = "DecryptTrailFiles"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = [var.kms_key_arn]
+    }
+  }
+}

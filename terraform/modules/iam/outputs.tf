@@ -22,6 +22,11 @@ output "analyze_role_name" {
   value       = aws_iam_role.analyze.name
 }
 
+output "verify_policy_arn" {
+  description = "ARN of the managed policy for auditors who run `cloudtrail-analyzer verify` (read the raw logs and digests, cloudtrail:ListPublicKeys)."
+  value       = aws_iam_policy.verify.arn
+}
+
 output "consolidate_policy_json" {
   description = "Inline policy document of the consolidate role."
   value       = data.aws_iam_policy_document.consolidate.json

@@ -12,6 +12,11 @@ variable "consolidate_role_name" {
   }
 }
 
+variable "verify_policy_name" {
+  description = "Name of the managed policy for auditors who run `cloudtrail-analyzer verify`."
+  type        = string
+}
+
 variable "analyze_role_name" {
   description = "Name of the analyze function's execution role."
   type        = string
