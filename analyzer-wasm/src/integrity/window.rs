@@ -56,10 +56,6 @@ impl Window {
         Ok(window)
     }
 
-    pub fn is_bounded(&self) -> bool {
-        self.from.is_some() || self.to.is_some()
-    }
-
     /// Whether a file so named is worth reading: false only when its name
     /// carries a time well outside the window.
     pub fn wants(&self, name: &str) -> bool {
