@@ -368,6 +368,30 @@ impl wit_integrity::GuestVerification for VerificationResource {
         self.running(|run| run.merge_partial(&partial))
     }
 
+    fn check_log(&self, name: String, data: wit_integrity::InputStream) -> wit_integrity::LogCheck {
+        use crate::integrity::Verdict;
+        let check = self.running(|run| Ok(run.check_log(&name, data)));
+        match check {
+            Ok(c) => wit_integrity::LogCheck {
+                verdict: match c.judgement.verdict {
+                    Verdict::Valid => wit_integrity::LogVerdict::Valid,
+                    Verdict::NotInDigest => wit_integrity::LogVerdict::NotInDigest,
+                    Verdict::Modified => wit_integrity::LogVerdict::Modified,
+                    _ => wit_integrity::LogVerdict::Unverifiable,
+                },
+                reason: c.judgement.reason,
+                sha256: c.sha256.unwrap_or_default(),
+                digest: c.judgement.digest.unwrap_or_default(),
+            },
+            Err(e) => wit_integrity::LogCheck {
+                verdict: wit_integrity::LogVerdict::Unverifiable,
+                reason: e,
+                sha256: String::new(),
+                digest: String::new(),
+            },
+        }
+    }
+
     fn missing_keys(&self) -> Vec<wit_integrity::KeyRequest> {
         let requests = self.running(|run| Ok(run.missing_keys()));
         requests

@@ -17,7 +17,9 @@ use sha2::{Digest as _, Sha256};
 
 use super::digest::{Digest, hex};
 use super::keys::PublicKeys;
-use super::verify::{self, DigestInput, LogInput, Report, SignatureMetadata, file_name};
+use super::verify::{
+    self, CheckedDigests, DigestInput, LogInput, LogJudgement, Report, SignatureMetadata, file_name,
+};
 use super::window::Window;
 use crate::config::DEFAULT_MAX_INPUT_BYTES;
 use crate::input;
@@ -40,6 +42,17 @@ pub struct Verification {
     logs: Vec<LogInput>,
     /// Files that are neither: named in the report, given no verdict.
     skipped: Vec<String>,
+    /// The digests judged, for [`Verification::check_log`]; dropped when
+    /// a digest, sidecar or key is added.
+    checked: Option<CheckedDigests>,
+}
+
+/// One log file checked at once: its judgement and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogCheck {
+    pub judgement: LogJudgement,
+    /// Hex SHA-256 of its uncompressed bytes; None when unreadable.
+    pub sha256: Option<String>,
 }
 
 /// A digest file as read: its name, its uncompressed bytes (or why they
@@ -161,6 +174,7 @@ impl Verification {
             sidecars: HashMap::new(),
             logs: Vec::new(),
             skipped: Vec::new(),
+            checked: None,
         })
     }
 
@@ -213,6 +227,7 @@ impl Verification {
     pub fn add_public_keys(&mut self, public_keys: &[u8]) -> Result<(), String> {
         let more = PublicKeys::parse(public_keys).map_err(|e| format!("public keys: {e}"))?;
         self.keys.extend(more);
+        self.checked = None;
         Ok(())
     }
 
@@ -232,11 +247,42 @@ impl Verification {
     pub fn merge_partial(&mut self, bytes: &[u8]) -> Result<(), String> {
         let partial: Partial = serde_json::from_slice(bytes)
             .map_err(|e| format!("not a partial verification of this component: {e}"))?;
+        self.checked = None;
         self.digests.extend(partial.digests);
         self.sidecars.extend(partial.sidecars);
         self.logs.extend(partial.logs);
         self.skipped.extend(partial.skipped);
         Ok(())
+    }
+
+    /// Checks one log file at once against the digests given so far (give
+    /// them first), without adding it to the run's report: what
+    /// consolidation asks before it absorbs a raw file.
+    pub fn check_log(&mut self, name: &str, data: impl Read) -> LogCheck {
+        let sha256 = hash_uncompressed(data).map_err(|e| e.to_string());
+        if self.checked.is_none() {
+            self.checked = Some(CheckedDigests::new(self.digest_inputs(), &self.keys));
+        }
+        let checked = self.checked.as_ref().expect("just set");
+        LogCheck {
+            judgement: checked.judge_log(name, &sha256),
+            sha256: sha256.ok(),
+        }
+    }
+
+    /// The digests read, each with its signature (metadata, or sidecar).
+    fn digest_inputs(&self) -> Vec<DigestInput<'_>> {
+        self.digests
+            .iter()
+            .map(|d| DigestInput {
+                location: d.name.clone(),
+                uncompressed: d.bytes.as_deref().map_err(Clone::clone),
+                signature: d
+                    .signature
+                    .clone()
+                    .or_else(|| self.sidecars.get(file_name(&d.name)).cloned()),
+            })
+            .collect()
     }
 
     /// Takes one file. `metadata` is its S3 user metadata (`signature`,
@@ -249,6 +295,7 @@ impl Verification {
         data: impl Read,
         metadata: &[(String, String)],
     ) -> Result<(), String> {
+        self.checked = None;
         match kind(name) {
             FileKind::Sidecar(digest) => self.add_sidecar(digest, data),
             FileKind::Digest => self.add_digest(name, data, metadata),
@@ -341,28 +388,10 @@ impl Verification {
         }
     }
 
-    pub fn finish(self) -> Report {
-        let Verification {
-            keys,
-            window,
-            digests,
-            sidecars,
-            logs,
-            skipped,
-        } = self;
-        let inputs = digests
-            .iter()
-            .map(|d| DigestInput {
-                location: d.name.clone(),
-                uncompressed: d.bytes.as_deref().map_err(Clone::clone),
-                signature: d
-                    .signature
-                    .clone()
-                    .or_else(|| sidecars.get(file_name(&d.name)).cloned()),
-            })
-            .collect();
-        let mut report = verify::verify(inputs, logs, &keys, &window);
-        report.skipped = skipped;
+    pub fn finish(mut self) -> Report {
+        let logs = std::mem::take(&mut self.logs);
+        let mut report = verify::verify(self.digest_inputs(), logs, &self.keys, &self.window);
+        report.skipped = std::mem::take(&mut self.skipped);
         // In the order of the files, not of the runs that read them.
         report.skipped.sort();
         report

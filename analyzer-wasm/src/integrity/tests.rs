@@ -665,3 +665,36 @@ fn a_run_without_keys_asks_for_each_regions_keys_over_its_digests_hours() {
     let report = run.finish();
     assert_eq!(report.counts["valid"], 3, "{:#?}", report.files);
 }
+
+#[test]
+fn a_log_is_checked_at_once_against_the_digests_given_first() {
+    let (a, _) = keys_a();
+    let chain = chain(2, &[("aaaa", &a)]);
+    let mut run = Verification::open(&listing(&[("aaaa", &a)]), Window::all()).unwrap();
+    let newest = &chain[1];
+    let meta = [
+        ("signature".to_owned(), newest.meta.signature.clone()),
+        ("signature-algorithm".to_owned(), "SHA256withRSA".to_owned()),
+    ];
+    run.add(&chain[0].key, &chain[0].bytes[..], &[]).unwrap();
+    run.add(&newest.key, &newest.bytes[..], &meta).unwrap();
+    let valid = run.check_log(&log_key(1, 0), &gzip(&log_body(1, 0))[..]);
+    assert_eq!(valid.judgement.verdict, Verdict::Valid, "{valid:?}");
+    assert!(valid.judgement.digest.unwrap().ends_with(&newest.key));
+    assert_eq!(valid.sha256.unwrap(), hex(&Sha256::digest(log_body(1, 0))));
+    let mut changed = log_body(0, 1);
+    changed[5] ^= 1;
+    let modified = run.check_log(&log_key(0, 1), &changed[..]);
+    assert_eq!(modified.judgement.verdict, Verdict::Modified);
+    assert!(modified.judgement.reason.contains("lists"), "{modified:?}");
+    let unlisted = run.check_log(&log_key(5, 0), &log_body(5, 0)[..]);
+    assert_eq!(unlisted.judgement.verdict, Verdict::NotInDigest);
+    assert_eq!(unlisted.judgement.digest, None);
+    // A checked log file is not part of the report.
+    assert_eq!(run.finish().counts.get("modified"), None);
+    // Without the newest digest's signature, what it lists is unverifiable.
+    let mut unsigned = Verification::open(&listing(&[("aaaa", &a)]), Window::all()).unwrap();
+    unsigned.add(&newest.key, &newest.bytes[..], &[]).unwrap();
+    let check = unsigned.check_log(&log_key(1, 0), &log_body(1, 0)[..]);
+    assert_eq!(check.judgement.verdict, Verdict::Unverifiable, "{check:?}");
+}

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::digest::{Digest, ListedLog};
+use super::digest::Digest;
 use super::keys::{PublicKeys, Signature};
 use super::window::Window;
 use crate::time::{parse_event_time, parse_file_name_time};
@@ -99,135 +99,116 @@ pub(super) fn file_name(location: &str) -> &str {
     location.rsplit(['/', '\\']).next().unwrap_or(location)
 }
 
-/// Checks everything given; every input gets exactly one verdict, and
-/// each digest or log file that a digest names but that was not given
-/// gets one too (`digest-missing`, `missing`), as does a stretch of time
-/// that no digest covers. With a bounded `window`, only what falls in it
-/// is reported (see [`Window`]).
-pub fn verify(
-    digests: Vec<DigestInput>,
-    logs: Vec<LogInput>,
-    keys: &PublicKeys,
-    window: &Window,
-) -> Report {
-    let mut out = Vec::new();
-    let mut parsed: Vec<(Digest, Option<SignatureMetadata>)> = Vec::new();
-    for input in digests {
-        let parsed_digest = input
-            .uncompressed
-            .and_then(|bytes| Digest::parse(&input.location, bytes));
-        match parsed_digest {
-            Ok(d) if file_name(&d.object) != file_name(&input.location) => out.push(FileVerdict {
-                file: input.location.clone(),
-                kind: Kind::Digest,
-                verdict: Verdict::Unverifiable,
-                reason: format!(
-                    "it says it was delivered as {}, not under this name",
-                    d.s3_location()
-                ),
-            }),
-            Ok(d) => parsed.push((d, input.signature)),
-            Err(e) => out.push(FileVerdict {
-                file: input.location,
-                kind: Kind::Digest,
-                verdict: Verdict::Unverifiable,
-                reason: e,
-            }),
-        }
-    }
-    let by_object: HashMap<&str, usize> = parsed
-        .iter()
-        .enumerate()
-        .map(|(i, (d, _))| (d.object.as_str(), i))
-        .collect();
-    let mut successors: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, (d, _)) in parsed.iter().enumerate() {
-        if let Some(link) = &d.previous {
-            successors.entry(link.object.as_str()).or_default().push(i);
-        }
-    }
-    // Each digest's signature: its own metadata, else what the next
-    // digest recorded of it.
-    let signature_of = |i: usize| -> Option<SignatureMetadata> {
-        let (d, meta) = &parsed[i];
-        meta.clone().or_else(|| {
-            let next = successors.get(d.object.as_str())?.first()?;
-            Some(SignatureMetadata {
-                signature: parsed[*next].0.previous_signature.clone()?,
-                algorithm: d.algorithm.clone(),
-            })
-        })
-    };
-    let reported: Vec<bool> = parsed
-        .iter()
-        .map(|(d, _)| window.reports_digest(d))
-        .collect();
-    let mut digest_verdicts = Vec::with_capacity(parsed.len());
-    for (i, (d, _)) in parsed.iter().enumerate() {
-        let (verdict, reason) =
-            digest_verdict(i, &parsed, &by_object, &successors, &signature_of, keys);
-        digest_verdicts.push((verdict, reason.clone()));
-        if !reported[i] {
-            continue;
-        }
-        if let Some(link) = &d.previous
-            && !by_object.contains_key(link.object.as_str())
-            // Its name holds its end time; failing that, this one's start.
-            && window.reports_gap_ending(
-                parse_file_name_time(&link.object).or(parse_event_time(&d.start)),
-            )
-        {
-            out.push(FileVerdict {
-                file: format!("{}/{}", link.bucket, link.object),
-                kind: Kind::Digest,
-                verdict: Verdict::DigestMissing,
-                reason: format!(
-                    "{} names it as the previous digest, and it was not given: the chain has a gap",
-                    d.location
-                ),
-            });
-        }
-        out.push(FileVerdict {
-            file: d.location.clone(),
-            kind: Kind::Digest,
-            verdict,
-            reason,
-        });
-    }
-    out.extend(time_gaps(&parsed, window));
-    // Log files against the digests that list them.
-    let mut listed: HashMap<&str, (&ListedLog, usize)> = HashMap::new();
-    for (i, (d, _)) in parsed.iter().enumerate() {
-        for log in &d.logs {
-            listed.entry(file_name(&log.object)).or_insert((log, i));
-        }
-    }
-    let mut seen: HashSet<&str> = HashSet::new();
-    for log in &logs {
-        let name = file_name(&log.location);
-        let Some((entry, i)) = listed.get(name) else {
-            if !window.reports_unlisted_log(name) {
-                continue;
+/// Digests read and judged: each one's own verdict (signature, chain),
+/// and which log files they list. What judging a log file needs.
+pub struct CheckedDigests {
+    parsed: Vec<(Digest, Option<SignatureMetadata>)>,
+    verdicts: Vec<(Verdict, String)>,
+    /// Digests that could not be read or parsed, with their verdicts.
+    unreadable: Vec<FileVerdict>,
+    /// Log file name: (digest, entry in its `logs`); the first digest
+    /// that lists a name.
+    listed: HashMap<String, (usize, usize)>,
+}
+
+/// A log file judged against the digest that lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogJudgement {
+    pub verdict: Verdict,
+    pub reason: String,
+    /// Where the digest that lists it was read; None when none does.
+    pub digest: Option<String>,
+}
+
+impl CheckedDigests {
+    pub fn new(digests: Vec<DigestInput>, keys: &PublicKeys) -> CheckedDigests {
+        let mut unreadable = Vec::new();
+        let mut parsed: Vec<(Digest, Option<SignatureMetadata>)> = Vec::new();
+        for input in digests {
+            let parsed_digest = input
+                .uncompressed
+                .and_then(|bytes| Digest::parse(&input.location, bytes));
+            match parsed_digest {
+                Ok(d) if file_name(&d.object) != file_name(&input.location) => {
+                    unreadable.push(FileVerdict {
+                        file: input.location.clone(),
+                        kind: Kind::Digest,
+                        verdict: Verdict::Unverifiable,
+                        reason: format!(
+                            "it says it was delivered as {}, not under this name",
+                            d.s3_location()
+                        ),
+                    })
+                }
+                Ok(d) => parsed.push((d, input.signature)),
+                Err(e) => unreadable.push(FileVerdict {
+                    file: input.location,
+                    kind: Kind::Digest,
+                    verdict: Verdict::Unverifiable,
+                    reason: e,
+                }),
             }
-            out.push(FileVerdict {
-                file: log.location.clone(),
-                kind: Kind::Log,
+        }
+        let by_object: HashMap<&str, usize> = parsed
+            .iter()
+            .enumerate()
+            .map(|(i, (d, _))| (d.object.as_str(), i))
+            .collect();
+        let mut successors: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, (d, _)) in parsed.iter().enumerate() {
+            if let Some(link) = &d.previous {
+                successors.entry(link.object.as_str()).or_default().push(i);
+            }
+        }
+        // Each digest's signature: its own metadata, else what the next
+        // digest recorded of it.
+        let signature_of = |i: usize| -> Option<SignatureMetadata> {
+            let (d, meta) = &parsed[i];
+            meta.clone().or_else(|| {
+                let next = successors.get(d.object.as_str())?.first()?;
+                Some(SignatureMetadata {
+                    signature: parsed[*next].0.previous_signature.clone()?,
+                    algorithm: d.algorithm.clone(),
+                })
+            })
+        };
+        let verdicts = (0..parsed.len())
+            .map(|i| digest_verdict(i, &parsed, &by_object, &successors, &signature_of, keys))
+            .collect();
+        let mut listed = HashMap::new();
+        for (i, (d, _)) in parsed.iter().enumerate() {
+            for (n, log) in d.logs.iter().enumerate() {
+                listed
+                    .entry(file_name(&log.object).to_owned())
+                    .or_insert((i, n));
+            }
+        }
+        CheckedDigests {
+            parsed,
+            verdicts,
+            unreadable,
+            listed,
+        }
+    }
+
+    /// A log file (by its file name) against the digest that lists it, or
+    /// `not-in-digest` when none does.
+    pub fn judge_log(&self, location: &str, sha256: &Result<String, String>) -> LogJudgement {
+        let Some(&(i, n)) = self.listed.get(file_name(location)) else {
+            return LogJudgement {
                 verdict: Verdict::NotInDigest,
-                reason: match &log.sha256 {
+                reason: match sha256 {
                     Ok(_) => "no digest given lists it (a log file is listed by the digest of \
                               the hour after its delivery)"
                         .into(),
                     Err(e) => format!("no digest given lists it, and it cannot be read: {e}"),
                 },
-            });
-            continue;
+                digest: None,
+            };
         };
-        seen.insert(name);
-        if !reported[*i] && !window.reports_unlisted_log(name) {
-            continue;
-        }
-        let (digest, _) = &parsed[*i];
-        let (verdict, reason) = match (&log.sha256, &digest_verdicts[*i]) {
+        let digest = &self.parsed[i].0;
+        let entry = &digest.logs[n];
+        let (verdict, reason) = match (sha256, &self.verdicts[i]) {
             (Err(e), _) => (Verdict::Modified, format!("cannot be read: {e}")),
             (Ok(hash), (Verdict::Valid, _)) if hash.eq_ignore_ascii_case(&entry.hash) => {
                 (Verdict::Valid, String::new())
@@ -253,20 +234,93 @@ pub fn verify(
                 ),
             ),
         };
+        LogJudgement {
+            verdict,
+            reason,
+            digest: Some(digest.location.clone()),
+        }
+    }
+}
+
+/// Checks everything given; every input gets exactly one verdict, and
+/// each digest or log file that a digest names but that was not given
+/// gets one too (`digest-missing`, `missing`), as does a stretch of time
+/// that no digest covers. With a bounded `window`, only what falls in it
+/// is reported (see [`Window`]).
+pub fn verify(
+    digests: Vec<DigestInput>,
+    logs: Vec<LogInput>,
+    keys: &PublicKeys,
+    window: &Window,
+) -> Report {
+    let checked = CheckedDigests::new(digests, keys);
+    let parsed = &checked.parsed;
+    let mut out = checked.unreadable.clone();
+    let given: HashSet<&str> = parsed.iter().map(|(d, _)| d.object.as_str()).collect();
+    let reported: Vec<bool> = parsed
+        .iter()
+        .map(|(d, _)| window.reports_digest(d))
+        .collect();
+    for (i, (d, _)) in parsed.iter().enumerate() {
+        if !reported[i] {
+            continue;
+        }
+        if let Some(link) = &d.previous
+            && !given.contains(link.object.as_str())
+            // Its name holds its end time; failing that, this one's start.
+            && window.reports_gap_ending(
+                parse_file_name_time(&link.object).or(parse_event_time(&d.start)),
+            )
+        {
+            out.push(FileVerdict {
+                file: format!("{}/{}", link.bucket, link.object),
+                kind: Kind::Digest,
+                verdict: Verdict::DigestMissing,
+                reason: format!(
+                    "{} names it as the previous digest, and it was not given: the chain has a gap",
+                    d.location
+                ),
+            });
+        }
+        let (verdict, reason) = checked.verdicts[i].clone();
         out.push(FileVerdict {
-            file: log.location.clone(),
-            kind: Kind::Log,
+            file: d.location.clone(),
+            kind: Kind::Digest,
             verdict,
             reason,
         });
     }
-    for (name, (entry, i)) in &listed {
-        if reported[*i] && !seen.contains(name) {
+    out.extend(time_gaps(parsed, window));
+    // Log files against the digests that list them.
+    let mut seen: HashSet<&str> = HashSet::new();
+    for log in &logs {
+        let name = file_name(&log.location);
+        let listed_by = checked.listed.get(name).map(|&(i, _)| i);
+        if let Some(i) = listed_by {
+            seen.insert(name);
+            if !reported[i] && !window.reports_unlisted_log(name) {
+                continue;
+            }
+        } else if !window.reports_unlisted_log(name) {
+            continue;
+        }
+        let judged = checked.judge_log(&log.location, &log.sha256);
+        out.push(FileVerdict {
+            file: log.location.clone(),
+            kind: Kind::Log,
+            verdict: judged.verdict,
+            reason: judged.reason,
+        });
+    }
+    for (name, &(i, n)) in &checked.listed {
+        if reported[i] && !seen.contains(name.as_str()) {
+            let (digest, _) = &parsed[i];
+            let entry = &digest.logs[n];
             out.push(FileVerdict {
                 file: format!("{}/{}", entry.bucket, entry.object),
                 kind: Kind::Log,
                 verdict: Verdict::Missing,
-                reason: format!("{} lists it, and it was not given", parsed[*i].0.location),
+                reason: format!("{} lists it, and it was not given", digest.location),
             });
         }
     }

@@ -24,6 +24,12 @@
 //!    by record. Files that failed to read, or that the host could not
 //!    frame itself, are never deleted.
 //!
+//! When the trail writes digest files, step 1 reads a raw file only after
+//! the digest that lists it vouches for its bytes (`digest_gate`): a file
+//! that is modified, or that no valid digest lists yet, is neither
+//! absorbed nor deleted, and is reported; the manifest records, for each
+//! file absorbed, its SHA-256 and the digest that listed it.
+//!
 //! A crash anywhere leaves either the old commit or the new one, each
 //! whole, and every raw file not yet in a commit; rerunning is safe.
 
@@ -31,21 +37,25 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use std::collections::HashMap;
+
 use super::Services;
+use super::digest_gate::Gate;
 use super::layout::Partition;
 use super::manifest::{self, Absorbed, Commit, Current, Manifest, PartEntry};
 use super::plan::Job;
 use crate::bindings::InputStatus;
 use crate::consolidate::{Consolidating, Finished};
 use crate::ledger;
-use crate::runtime::Analyzer;
+use crate::runtime::{Analyzer, LogVerdict};
 use crate::storage::{self, ObjectInfo};
 
 #[derive(Debug, Serialize)]
 pub struct Problem {
     pub input: String,
-    /// `failed`, `skipped` (both left in place, unconsolidated) or `kept`
-    /// (consolidated, but not deleted).
+    /// `failed`, `skipped`, `modified` (not what its digest lists) or
+    /// `unverified` (no valid digest lists it yet): all left in place,
+    /// unconsolidated; or `kept` (consolidated, but not deleted).
     pub status: &'static str,
     pub reason: String,
 }
@@ -78,6 +88,9 @@ pub struct JobReport {
     pub conflicting: Vec<String>,
     pub parts: Vec<String>,
     pub raw_files_deleted: usize,
+    /// Digest files the raw files were checked against (0: the trail
+    /// writes none, and nothing was checked).
+    pub digest_files: usize,
     pub problems: Vec<Problem>,
     /// Set when raw files are left for another step: the job that does them.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +113,7 @@ impl JobReport {
             conflicting: Vec::new(),
             parts,
             raw_files_deleted: 0,
+            digest_files: 0,
             problems: Vec::new(),
             next,
         }
@@ -163,11 +177,34 @@ pub async fn run(
             );
         }
     }
+    let mut gate = Gate::open(analyzer, s3, bucket, &c.log_prefix, partition).await?;
     let mut read = Vec::new();
     let mut problems = Vec::new();
+    // What vouched for each file absorbed: its SHA-256 and its digest.
+    let mut proofs: HashMap<String, (String, String)> = HashMap::new();
     for object in &raw {
         let name = format!("s3://{bucket}/{}", object.key);
-        let outcome = match storage::open(s3, bucket, &object.key).await {
+        let opened = match gate.as_mut() {
+            None => storage::open(s3, bucket, &object.key).await,
+            Some(gate) => match storage::get_bytes(s3, bucket, &object.key).await {
+                Ok((bytes, _)) => {
+                    let bytes = bytes::Bytes::from(bytes);
+                    let check = gate.check(&name, bytes.clone()).await?;
+                    if check.verdict != LogVerdict::Valid {
+                        let status = match check.verdict {
+                            LogVerdict::Modified => "modified",
+                            _ => "unverified",
+                        };
+                        problems.push(Problem::new(name, status, check.reason));
+                        continue;
+                    }
+                    proofs.insert(object.key.clone(), (check.sha256, check.digest));
+                    Ok(Box::pin(std::io::Cursor::new(bytes)) as storage::Reader)
+                }
+                Err(e) => Err(e),
+            },
+        };
+        let outcome = match opened {
             Ok(reader) => run.add(&name, reader).await?,
             Err(e) => {
                 let reason = format!("{e:#}");
@@ -243,9 +280,12 @@ pub async fn run(
     for (key, name, records) in read {
         if ledger.is_verified(&name) {
             absorbed.retain(|a| a.key != key);
+            let (sha256, digest) = proofs.remove(&key).unzip();
             absorbed.push(Absorbed {
                 key: key.clone(),
                 records,
+                sha256,
+                digest,
             });
             consumed.push(key);
         }
@@ -300,6 +340,7 @@ pub async fn run(
             .collect(),
         parts: manifest.parts.into_iter().map(|p| p.key).collect(),
         raw_files_deleted,
+        digest_files: gate.map_or(0, |g| g.digests),
         problems,
         next,
     })

@@ -120,6 +120,22 @@ impl Partition {
         )
     }
 
+    /// The digest folders that list this partition's log files:
+    /// `{log_prefix}AWSLogs/[o-org/]ACCOUNT/CloudTrail-Digest/REGION/` of its
+    /// day and of the next (a file delivered late in the day is listed by
+    /// a digest of the next).
+    pub fn digest_prefixes(&self, log_prefix: &str) -> [String; 2] {
+        [self.day, self.day.minus(-1)].map(|day| {
+            format!(
+                "{log_prefix}AWSLogs/{}{}/CloudTrail-Digest/{}/{}/",
+                org_path(&self.org),
+                self.account,
+                self.region,
+                day.path()
+            )
+        })
+    }
+
     /// `{prefix}[o-org/]ACCOUNT/REGION/YYYY/MM/DD/`: used for consolidated logs and reports.
     pub fn prefix(&self, prefix: &str) -> String {
         format!(

@@ -43,6 +43,13 @@ pub struct PartEntry {
 pub struct Absorbed {
     pub key: String,
     pub records: u64,
+    /// Hex SHA-256 of its uncompressed bytes, as the digest that listed
+    /// it vouched (absent when the trail writes no digests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// That digest, `s3://bucket/key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

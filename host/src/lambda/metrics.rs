@@ -12,6 +12,9 @@ pub const NAMESPACE: &str = "cloudtrail-analyzer";
 pub const RAW_FILES_PAST_WINDOW: &str = "RawFilesPastWindow";
 /// Raw log files a consolidation could not read and left in place.
 pub const RAW_FILES_UNREADABLE: &str = "RawFilesUnreadable";
+/// Raw log files whose bytes are not what their CloudTrail digest lists:
+/// left in place, never consolidated or deleted.
+pub const RAW_FILES_MODIFIED: &str = "RawFilesModified";
 
 /// The EMF line for one count.
 pub fn line(name: &str, count: u64) -> String {

@@ -18,6 +18,7 @@ mod component_slot;
 pub mod config;
 mod consolidate_job;
 mod day_report;
+mod digest_gate;
 pub mod events;
 pub mod layout;
 pub mod manifest;
@@ -247,6 +248,18 @@ async fn consolidate(
         .filter(|p| p.status == "failed")
         .count();
     metrics::emit(metrics::RAW_FILES_UNREADABLE, unreadable as u64);
+    let modified = report
+        .problems
+        .iter()
+        .filter(|p| p.status == "modified")
+        .count();
+    if modified > 0 {
+        tracing::error!(
+            modified,
+            "raw log files are not what their CloudTrail digests list: left in place, neither consolidated nor deleted"
+        );
+    }
+    metrics::emit(metrics::RAW_FILES_MODIFIED, modified as u64);
     if report.conflicts > 0 {
         tracing::warn!(
             conflicts = report.conflicts,

@@ -30,7 +30,7 @@ use super::scratch::Scratch;
 use super::sink::Sink;
 use super::untrusted;
 pub use crate::bindings::integrity::exports::cloudtrail::analyzer::integrity::{
-    KeyRequest, VerificationOptions,
+    KeyRequest, LogCheck, LogVerdict, VerificationOptions,
 };
 use crate::bindings::integrity::{IntegrityHost, IntegrityHostIndices};
 use crate::bindings::rule_files::{
@@ -527,6 +527,29 @@ impl Instance {
             })
             .await?;
         merged.map_err(|e| anyhow!("{}", untrusted::lines(&e)))
+    }
+
+    /// Checks one log file at once against the digests a verification run
+    /// was given (see the contract's `check-log`).
+    pub async fn check_log(
+        &mut self,
+        h: Handle,
+        name: &str,
+        reader: impl AsyncRead + Send + 'static,
+    ) -> Result<LogCheck> {
+        let stream = self.stream(reader)?;
+        let check = self
+            .call_integrity(async |store, api| {
+                let api = api.cloudtrail_analyzer_integrity().verification();
+                api.call_check_log(store, h.0, name, stream).await
+            })
+            .await?;
+        Ok(LogCheck {
+            reason: untrusted::one_line(&check.reason),
+            sha256: untrusted::one_line(&check.sha256),
+            digest: untrusted::one_line(&check.digest),
+            ..check
+        })
     }
 
     /// The public keys a verification run's digests need and it lacks.

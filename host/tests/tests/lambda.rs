@@ -32,7 +32,7 @@ async fn pipeline(hint: &str, spec: &loggen::Spec) -> Pipeline {
         let (client, logs) = (client.clone(), logs.clone());
         let permit = permits.clone().acquire_owned().await.unwrap();
         uploads.push(tokio::spawn(async move {
-            util::put(&client, &logs, &file.key, file.body).await;
+            util::put_log_file(&client, &logs, &file).await;
             drop(permit);
         }));
     }
@@ -223,7 +223,11 @@ async fn consolidates_every_partition_verifies_and_cleans_up_then_reruns_idempot
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_day_larger_than_the_consolidator_buffer_spills_to_scratch_and_comes_out_whole() {
-    let p = pipeline("spill", &small_spec()).await;
+    // A trail without digest files: the late file added below is not
+    // listed by any digest, which would keep it out of the consolidation.
+    let mut spec = small_spec();
+    spec.digest_files = false;
+    let p = pipeline("spill", &spec).await;
     // A buffer of 8 KiB against days of about 50 KiB: every
     // partition goes through sorted runs on the scratch file, and into
     // several bounded parts.
@@ -281,7 +285,6 @@ async fn a_day_larger_than_the_consolidator_buffer_spills_to_scratch_and_comes_o
     // Larger parts, and a new file for one partition: its rerun writes
     // fewer parts, and the stale ones go.
     util::put(&p.client, &p.logs, "config/rules.json", b"{}".to_vec()).await;
-    let spec = small_spec();
     let folder = format!("{}/us-east-1/2026/11/01/", spec.accounts[0]);
     let late = br#"{"Records":[{"eventID":"late-1","eventTime":"2026-11-01T23:59:59Z","eventName":"GetObject"}]}"#;
     let late_key = format!(
@@ -856,8 +859,133 @@ async fn bad_files_are_named_and_left_in_place() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_raw_file_its_digest_does_not_vouch_for_is_neither_consolidated_nor_deleted() {
+    let spec = small_spec();
+    let p = pipeline("tamper", &spec).await;
+    // Someone drops one record from a delivered log file of the first day
+    // and writes it back, gzipped anew.
+    let victim = loggen::generate(&spec)
+        .find(|f| !f.is_digest && f.key.contains("/2026/11/01/"))
+        .unwrap();
+    let mut doc: Value = util::json(&util::gunzip(&victim.body));
+    let original_ids: Vec<String> = doc["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["eventID"].as_str().unwrap().to_owned())
+        .collect();
+    doc["Records"].as_array_mut().unwrap().pop();
+    util::put(
+        &p.client,
+        &p.logs,
+        &victim.key,
+        gzip(&serde_json::to_vec(&doc).unwrap()),
+    )
+    .await;
+    // And a file appears that no digest lists.
+    let unlisted = victim.key.replace(".json.gz", "-unlisted.json.gz");
+    util::put(
+        &p.client,
+        &p.logs,
+        &unlisted,
+        gzip(br#"{"Records":[{"eventID":"unlisted-1","eventTime":"2026-11-01T10:00:00Z"}]}"#),
+    )
+    .await;
+
+    let api = RuntimeApi::start().await;
+    let f = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
+    let result = api
+        .invoke(json!({"from": "2026-11-01", "to": "2026-11-01"}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+    let name = format!("s3://{}/{}", p.logs, victim.key);
+    let mut problems: Vec<&Value> = result["consolidated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|job| job["problems"].as_array().unwrap())
+        .collect();
+    // Sorted by status: `modified` before `unverified`.
+    problems.sort_by_key(|p| p["status"].as_str().unwrap().to_owned());
+    assert_eq!(problems.len(), 2, "{result}");
+    assert_eq!(problems[1]["input"], format!("s3://{}/{unlisted}", p.logs));
+    assert_eq!(problems[1]["status"], "unverified");
+    assert_eq!(problems[0]["input"], name.as_str());
+    assert_eq!(problems[0]["status"], "modified");
+    assert!(
+        problems[0]["reason"].as_str().unwrap().contains("SHA-256"),
+        "the reason says what differs: {}",
+        problems[0]
+    );
+    assert!(
+        result["consolidated"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|job| job["digest_files"].as_u64().unwrap() > 0),
+        "every partition was checked against its digests: {result}"
+    );
+
+    // Left in place, and none of its records consolidated.
+    let day_one = |k: &String| k.contains("/2026/11/01/");
+    let mut raw: Vec<String> = p.raw_log_keys().await.into_iter().filter(day_one).collect();
+    raw.sort();
+    let mut left = vec![victim.key.clone(), unlisted];
+    left.sort();
+    assert_eq!(raw, left);
+    let consolidated = p.consolidated_ids().await;
+    assert!(original_ids.iter().all(|id| !consolidated.contains_key(id)));
+    assert!(!consolidated.contains_key("unlisted-1"));
+    assert_eq!(
+        consolidated.len() as u64,
+        p.expected_events / 2 - u64::from(spec.events_per_file),
+        "the first day's other records are all consolidated"
+    );
+    assert!(
+        p.keys(&p.logs, "AWSLogs/")
+            .await
+            .iter()
+            .filter(|k| k.contains("CloudTrail-Digest"))
+            .count() as u64
+            > 0,
+        "digests stay"
+    );
+
+    // Alerted: a metric (its alarm is in terraform/modules/lambda) and an
+    // error line naming the file.
+    let logs = f.logs();
+    let metric = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v.get("RawFilesModified").and_then(Value::as_u64))
+        .sum::<u64>();
+    assert_eq!(metric, 1, "{logs}");
+    assert!(logs.contains(&victim.key), "{logs}");
+
+    // Each absorbed file is recorded with the SHA-256 its digest vouched
+    // for and that digest.
+    for key in p.manifests().await {
+        let manifest = util::json(&util::get(&p.client, &p.logs, &key).await);
+        for absorbed in manifest["absorbed"].as_array().unwrap() {
+            assert_eq!(absorbed["sha256"].as_str().unwrap().len(), 64, "{absorbed}");
+            assert!(
+                absorbed["digest"]
+                    .as_str()
+                    .unwrap()
+                    .contains("/CloudTrail-Digest/"),
+                "{absorbed}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn analyzes_consolidated_logs_into_reports_and_a_day_report_even_when_redelivered() {
-    let p = pipeline("ana", &small_spec()).await;
+    // A trail without digest files: the late file added below is not
+    // listed by any digest, which would keep it out of the consolidation.
+    let mut spec = small_spec();
+    spec.digest_files = false;
+    let p = pipeline("ana", &spec).await;
     let api = RuntimeApi::start().await;
     let consolidate = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
     api.invoke(manual_request()).await.unwrap();

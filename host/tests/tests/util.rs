@@ -150,9 +150,11 @@ pub fn sample_logs(dir: &Path) -> loggen::Summary {
     loggen::write_to_dir(&loggen::Spec::small(), dir).unwrap()
 }
 
-/// A moto S3 server on 127.0.0.1, shared by the tests of one run. A small
-/// Python watchdog owns it and kills it when this process's pipe closes, so
-/// the server never outlives the tests.
+/// A moto S3 server on 127.0.0.1, shared by the tests of one run. It also
+/// answers CloudTrail's ListPublicKeys with loggen's test key, so the
+/// consolidation's digest checks and `verify` find the keys the generated
+/// digests were signed with. A small Python watchdog owns it and kills it
+/// when this process's pipe closes, so the server never outlives the tests.
 pub struct Moto {
     pub endpoint: String,
     _watchdog: Child,
@@ -168,16 +170,23 @@ pub fn moto() -> &'static Moto {
                 _watchdog,
             };
         }
-        start_moto(&["moto_server"])
+        let keys =
+            std::env::temp_dir().join(format!("cta-test-public-keys-{}.json", std::process::id()));
+        moto_with_public_keys(&loggen::public_keys_json(), &keys)
     })
 }
 
+/// A plain moto server of its own (no ListPublicKeys, as moto ships); it
+/// stops when dropped.
+pub fn moto_without_public_keys() -> Moto {
+    start_moto(&["moto_server"])
+}
+
 /// A moto server of its own that also answers CloudTrail's ListPublicKeys
-/// (moto lacks it) with `keys` (`list-public-keys` output); it stops when
-/// dropped.
-pub fn moto_with_public_keys(keys: &str, dir: &Path) -> Moto {
-    let keys_file = dir.join("served-public-keys.json");
-    std::fs::write(&keys_file, keys).unwrap();
+/// (moto lacks it) with `keys` (`list-public-keys` output, written to
+/// `keys_file`); it stops when dropped.
+pub fn moto_with_public_keys(keys: &str, keys_file: &Path) -> Moto {
+    std::fs::write(keys_file, keys).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moto_with_public_keys.py");
     start_moto(&[
         "python3",
@@ -275,6 +284,22 @@ pub async fn bucket(client: &aws_sdk_s3::Client, hint: &str) -> String {
     let name = format!("cta-{hint}-{}-{n}", std::process::id());
     client.create_bucket().bucket(&name).send().await.unwrap();
     name
+}
+
+/// Puts a generated file as CloudTrail delivers it: a digest's signature
+/// in its object metadata.
+pub async fn put_log_file(client: &aws_sdk_s3::Client, bucket: &str, file: &loggen::LogFile) {
+    let mut put = client
+        .put_object()
+        .bucket(bucket)
+        .key(&file.key)
+        .body(file.body.clone().into());
+    if let Some(signature) = &file.signature {
+        put = put
+            .metadata("signature", signature)
+            .metadata("signature-algorithm", "SHA256withRSA");
+    }
+    put.send().await.unwrap();
 }
 
 pub async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {

@@ -23,21 +23,9 @@ fn verdict_of(out: &Path, file_ends: &str) -> String {
     file["verdict"].as_str().unwrap().to_owned()
 }
 
-/// Puts a generated trail into a bucket as CloudTrail delivers it: each
-/// digest's signature in its object metadata.
 async fn upload(client: &aws_sdk_s3::Client, bucket: &str, files: &[loggen::LogFile]) {
     for f in files {
-        let mut put = client
-            .put_object()
-            .bucket(bucket)
-            .key(&f.key)
-            .body(f.body.clone().into());
-        if let Some(signature) = &f.signature {
-            put = put
-                .metadata("signature", signature)
-                .metadata("signature-algorithm", "SHA256withRSA");
-        }
-        put.send().await.unwrap();
+        util::put_log_file(client, bucket, f).await;
     }
 }
 
@@ -214,7 +202,8 @@ fn a_window_verifies_its_hours_only_on_every_core_and_writes_a_page() {
 #[tokio::test]
 async fn without_a_key_file_each_regions_keys_come_from_list_public_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let moto = util::moto_with_public_keys(&loggen::public_keys_json(), dir.path());
+    // The shared moto answers ListPublicKeys with loggen's key.
+    let moto = util::moto();
     let client = moto.client().await;
     let bucket = util::bucket(&client, "keys").await;
     let files: Vec<_> = loggen::generate(&loggen::Spec::small()).collect();
@@ -241,8 +230,8 @@ async fn without_a_key_file_each_regions_keys_come_from_list_public_keys() {
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     assert_eq!(counts(&out)["valid"], files.len(), "{}", counts(&out));
 
-    // The shared moto has no ListPublicKeys: the call's failure is named.
-    let plain = util::moto();
+    // Plain moto has no ListPublicKeys: the call's failure is named.
+    let plain = util::moto_without_public_keys();
     let plain_client = plain.client().await;
     let bucket = util::bucket(&plain_client, "nokeys").await;
     let digest = files.iter().find(|f| f.is_digest).unwrap();

@@ -80,6 +80,16 @@ data "aws_iam_policy_document" "consolidate" {
     ]
   }
 
+  # Consolidation checks raw files against their digests, which CloudTrail
+  # signs with per-region keys; ListPublicKeys has no resource-level
+  # permissions.
+  statement {
+    sid       = "ListCloudTrailPublicKeys"
+    effect    = "Allow"
+    actions   = ["cloudtrail:ListPublicKeys"]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "WriteConsolidatedLogs"
     effect    = "Allow"

@@ -295,6 +295,25 @@ resource "aws_cloudwatch_metric_alarm" "raw_files_unreadable" {
   tags = var.tags
 }
 
+resource "aws_cloudwatch_metric_alarm" "raw_files_modified" {
+  count = var.enable_alarms ? 1 : 0
+
+  alarm_name          = "${var.consolidate_function_name}-raw-files-modified"
+  alarm_description   = "Raw CloudTrail files are not what their digest files list (tampered, or damaged): left in place, neither consolidated nor deleted (named in the function's log). See the README."
+  namespace           = "cloudtrail-analyzer"
+  metric_name         = "RawFilesModified"
+  statistic           = "Sum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = local.alarm_ok_actions
+
+  tags = var.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "jobs_dlq_depth" {
   count = var.enable_alarms ? 1 : 0
 

@@ -177,6 +177,7 @@ const OTHER_OPERATIONS: &[(&str, &str, &str)] = &[
     ("send_message_batch", "sqs:SendMessage", CONSOLIDATE),
     ("publish", "sns:Publish", ANALYZE),
     ("put_events", "events:PutEvents", ANALYZE),
+    ("list_public_keys", "cloudtrail:ListPublicKeys", CONSOLIDATE),
 ];
 
 /// Each queue a function consumes (the root's module output), its
