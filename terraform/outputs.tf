@@ -136,6 +136,6 @@ output "trail_arn" {
 }
 
 output "verify_policy_arn" {
-  description = "Managed policy to attach to auditors who run `cloudtrail-analyzer verify`: read the raw logs and digests, cloudtrail:ListPublicKeys."
+  description = "Managed policy to attach to auditors who run `cloudtrail-analyzer verify`: read the raw logs, digests and consolidated logs, cloudtrail:ListPublicKeys."
   value       = module.iam.verify_policy_arn
 }

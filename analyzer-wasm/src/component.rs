@@ -359,6 +359,23 @@ impl wit_integrity::GuestVerification for VerificationResource {
         }
     }
 
+    fn add_consolidated(
+        &self,
+        name: String,
+        verdict: wit_integrity::ConsolidatedVerdict,
+        reason: String,
+    ) {
+        use crate::integrity::Verdict;
+        let verdict = match verdict {
+            wit_integrity::ConsolidatedVerdict::Valid => Verdict::Valid,
+            wit_integrity::ConsolidatedVerdict::Modified => Verdict::Modified,
+            wit_integrity::ConsolidatedVerdict::Unverifiable => Verdict::Unverifiable,
+        };
+        if let Some(run) = self.0.borrow_mut().as_mut() {
+            run.add_consolidated(&name, verdict, &reason);
+        }
+    }
+
     fn take_partial(&self) -> Vec<u8> {
         self.running(|run| Ok(run.take_partial()))
             .unwrap_or_default()

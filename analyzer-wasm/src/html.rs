@@ -206,6 +206,7 @@ fn integrity_section(out: &mut String, report: &crate::integrity::Report) -> fmt
             let kind = match f.kind {
                 Kind::Digest => "digest",
                 Kind::Log => "log",
+                Kind::Consolidated => "consolidated",
             };
             let class = if f.verdict == Verdict::Valid {
                 ""

@@ -108,6 +108,12 @@ enum Command {
         /// The end of the hours to verify; see --from.
         #[arg(long, value_name = "TIME")]
         to: Option<String>,
+        /// Consolidated logs to prove (a folder or s3://bucket/prefix with their
+        /// manifest.json files, e.g. s3://bucket/consolidated/): each raw file a manifest
+        /// says it absorbed is rebuilt from its parts and checked against its digest, and
+        /// a record in no absorbed raw file is named. Repeatable.
+        #[arg(long, value_name = "PLACE")]
+        consolidated: Vec<String>,
         /// A folder or s3://bucket/prefix for verification.json and report.html.
         #[arg(long)]
         out: String,
@@ -225,6 +231,12 @@ const VERIFY_EXAMPLES: Examples = &[
         "One day of an organization trail, every account and region",
         "AWS_PROFILE=audit cloudtrail-analyzer verify s3://org-trail-bucket/AWSLogs/o-abc123def4/ \
          --from 2026-03-01 --to 2026-03-01 --out verification",
+    ),
+    (
+        "After consolidation deleted the raw files: each is rebuilt from the consolidated \
+         log and checked against its digest",
+        "AWS_PROFILE=audit cloudtrail-analyzer verify s3://my-trail-bucket/AWSLogs/ \
+         --consolidated s3://my-trail-bucket/consolidated/ --out verification",
     ),
 ];
 
@@ -574,6 +586,7 @@ async fn run(cli: Cli) -> Result<u8> {
             public_keys,
             from,
             to,
+            consolidated,
             out,
             jobs,
             runtime,
@@ -590,9 +603,12 @@ async fn run(cli: Cli) -> Result<u8> {
                 None => Vec::new(),
             };
             let analyzer = runtime.load(&s3, "").await?;
-            let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
+            let (inputs, mut unreadable) = inputs::expand(&inputs, &s3).await?;
+            let (consolidated, more_unreadable) = inputs::expand(&consolidated, &s3).await?;
+            unreadable.extend(more_unreadable);
             let job = verify::Job {
                 inputs,
+                consolidated,
                 unreadable,
                 options: VerificationOptions {
                     public_keys,

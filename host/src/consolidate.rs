@@ -10,6 +10,7 @@
 //! and hashed by the host) must find every input record in the parts and no
 //! record from nowhere, before anything is written to its destination.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +23,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use crate::bindings::{Consolidation, InputOutcome, InputStatus};
 use crate::inputs::{Input, Unreadable};
 use crate::ledger::{Ledger, Tally};
+use crate::record_layout::RecordLayout;
 use crate::runtime::limits::MAX_PARTS;
 use crate::runtime::{Analyzer, Handle, Instance, Scratch};
 use crate::spool::Spool;
@@ -38,6 +40,8 @@ pub struct Consolidating {
     events_in: u64,
     /// The host's own account of the records it handed over.
     ledger: Ledger,
+    /// Each input's layout, by name, when the host framed it.
+    layouts: HashMap<String, RecordLayout>,
 }
 
 /// A consolidation spooled and checked, ready to be written.
@@ -47,6 +51,9 @@ pub struct Finished {
     /// Which inputs the host accounted for record by record: only those
     /// may be deleted on the strength of this consolidation.
     pub ledger: Ledger,
+    /// How each input the host framed is made of its records, by name:
+    /// what lets a consolidated log prove its raw files later.
+    pub layouts: HashMap<String, RecordLayout>,
 }
 
 impl Consolidating {
@@ -61,6 +68,7 @@ impl Consolidating {
             bytes_in: Arc::default(),
             events_in: 0,
             ledger: Ledger::default(),
+            layouts: HashMap::new(),
         })
     }
 
@@ -81,8 +89,14 @@ impl Consolidating {
             .await?;
         if outcome.status == InputStatus::Analyzed {
             self.events_in += outcome.events;
-            let framed = std::mem::take(&mut *tally.lock().expect("tally lock")).finish();
-            self.ledger.input(name, framed, outcome.events);
+            let framed = std::mem::take(&mut *tally.lock().expect("tally lock")).finish_framed();
+            let records = framed.map(|mut framed| {
+                if let Some(layout) = framed.layout() {
+                    self.layouts.insert(name.to_owned(), layout);
+                }
+                framed.records
+            });
+            self.ledger.input(name, records, outcome.events);
         }
         Ok(outcome)
     }
@@ -149,6 +163,7 @@ impl Consolidating {
             result,
             spool,
             ledger: self.ledger,
+            layouts: self.layouts,
         })
     }
 }

@@ -20,6 +20,8 @@ use std::io::{self, Read, Write};
 use anyhow::{Result, bail};
 use sha2::{Digest, Sha256};
 
+use crate::record_layout::{GapRecorder, RecordLayout};
+
 /// A record's identity: the first 128 bits of the SHA-256 of its bytes.
 pub type RecordHash = u128;
 
@@ -85,6 +87,30 @@ pub struct Framer {
     hashes: Vec<RecordHash>,
     offset: u64,
     error: Option<String>,
+    /// The bytes outside records, for the file's layout.
+    gaps: GapRecorder,
+    /// The offset of the next byte `gaps` has not seen (a byte can be
+    /// looked at twice, as the state changes).
+    gaps_through: u64,
+    /// Where each record lies in the (inflated) input, end exclusive.
+    spans: Vec<(u64, u64)>,
+}
+
+/// What framing a whole file gives.
+pub struct Framed {
+    /// The hash of every record, in order.
+    pub records: Vec<RecordHash>,
+    /// Where each record lies in the (inflated) input, end exclusive.
+    pub spans: Vec<(u64, u64)>,
+    gaps: GapRecorder,
+}
+
+impl Framed {
+    /// How to rebuild the file from its records, when it can be (made
+    /// only when asked: parts are framed too, and never rebuilt).
+    pub fn layout(&mut self) -> Option<RecordLayout> {
+        std::mem::take(&mut self.gaps).finish(&self.records)
+    }
 }
 
 impl Default for Framer {
@@ -98,6 +124,9 @@ impl Default for Framer {
             hashes: Vec::new(),
             offset: 0,
             error: None,
+            gaps: GapRecorder::default(),
+            gaps_through: 0,
+            spans: Vec::new(),
         }
     }
 }
@@ -117,6 +146,12 @@ impl Framer {
         while i < chunk.len() && self.error.is_none() {
             let b = chunk[i];
             let mut consumed = true;
+            let in_record = matches!(self.at, At::Record { .. })
+                || (matches!(self.at, At::Element { .. }) && b == b'{');
+            if !in_record && self.offset >= self.gaps_through {
+                self.gaps.outside(b);
+                self.gaps_through = self.offset + 1;
+            }
             match self.at {
                 At::Bom(n) => {
                     const BOM: [u8; 3] = [0xef, 0xbb, 0xbf];
@@ -230,6 +265,8 @@ impl Framer {
                 },
                 At::Element { first } => match b {
                     b'{' => {
+                        self.gaps.record_starts();
+                        self.spans.push((self.offset, self.offset));
                         self.hasher = Some(Sha256::new());
                         record_from = Some(i);
                         self.at = At::Record {
@@ -272,6 +309,9 @@ impl Framer {
                             hasher.update(&chunk[from..=i]);
                             self.hashes.push(finish_hash(hasher));
                         }
+                        if let Some(span) = self.spans.last_mut() {
+                            span.1 = self.offset + 1;
+                        }
                         self.at = At::AfterElement;
                     } else {
                         self.at = At::Record {
@@ -307,11 +347,21 @@ impl Framer {
 
     /// The hash of every record, in order, or why the input is not a whole envelope.
     pub fn finish(self) -> Result<Vec<RecordHash>, String> {
+        self.finish_framed().map(|framed| framed.records)
+    }
+
+    /// The records and the file's layout, or why the input is not a whole
+    /// envelope.
+    pub fn finish_framed(self) -> Result<Framed, String> {
         if let Some(e) = self.error {
             return Err(e);
         }
         match self.at {
-            At::End if self.records_members == 1 => Ok(self.hashes),
+            At::End if self.records_members == 1 => Ok(Framed {
+                records: self.hashes,
+                spans: self.spans,
+                gaps: self.gaps,
+            }),
             At::End => Err("no `Records` member: not a CloudTrail log envelope".into()),
             _ => Err("the log ends before its envelope closes".into()),
         }
@@ -331,7 +381,7 @@ pub struct Tally {
 enum Decoding {
     /// The first bytes, until there are two to tell gzip from plain.
     Sniffing(Vec<u8>),
-    Plain(Framer),
+    Plain(Box<Framer>),
     Gzip(Box<flate2::write::MultiGzDecoder<FramerSink>>),
     Broken(String),
 }
@@ -372,7 +422,7 @@ impl Tally {
                     Framer::default(),
                 ))))
             } else {
-                Decoding::Plain(Framer::default())
+                Decoding::Plain(Box::default())
             };
             self.feed_decoded(&first);
         }
@@ -392,15 +442,20 @@ impl Tally {
     }
 
     pub fn finish(self) -> Result<Vec<RecordHash>, String> {
+        self.finish_framed().map(|framed| framed.records)
+    }
+
+    /// The records of the (inflated) input and its layout.
+    pub fn finish_framed(self) -> Result<Framed, String> {
         match self.decoding {
             Decoding::Sniffing(first) => {
                 let mut framer = Framer::default();
                 framer.feed(&first);
-                framer.finish()
+                framer.finish_framed()
             }
-            Decoding::Plain(framer) => framer.finish(),
+            Decoding::Plain(framer) => framer.finish_framed(),
             Decoding::Gzip(decoder) => match decoder.finish() {
-                Ok(sink) => sink.0.finish(),
+                Ok(sink) => sink.0.finish_framed(),
                 Err(e) => Err(format!("not a whole gzip stream: {e}")),
             },
             Decoding::Broken(why) => Err(why),
@@ -425,6 +480,21 @@ pub fn frame_gzip(data: &[u8]) -> Result<Vec<RecordHash>> {
         framer.feed(&buffer[..n]);
     }
     framer.finish().map_err(|why| anyhow::anyhow!("{why}"))
+}
+
+/// A whole gzip log held in memory, inflated, with its records framed.
+pub fn inflate_and_frame(data: &[u8]) -> Result<(Vec<u8>, Framed)> {
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        bail!("it does not start with the gzip magic bytes");
+    }
+    let mut text = Vec::new();
+    flate2::bufread::MultiGzDecoder::new(data).read_to_end(&mut text)?;
+    let mut framer = Framer::default();
+    framer.feed(&text);
+    let framed = framer
+        .finish_framed()
+        .map_err(|why| anyhow::anyhow!("{why}"))?;
+    Ok((text, framed))
 }
 
 /// Records in versus records out, over one consolidation.
@@ -519,6 +589,8 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record_layout::RebuildError;
+    use std::collections::HashMap;
 
     fn frame(text: &[u8]) -> Result<Vec<RecordHash>, String> {
         let mut framer = Framer::default();
@@ -551,6 +623,65 @@ mod tests {
             }
             assert_eq!(framer.finish().unwrap(), whole, "chunks of {step}");
         }
+    }
+
+    #[test]
+    fn a_file_is_rebuilt_byte_for_byte_from_its_layout_and_records() {
+        let logs: [&[u8]; 4] = [
+            b"\xef\xbb\xbf {\"other\": [1, {\"Records\": \"]}\"}], \"n\": -1.5e3, \"Records\" : [ {\"a\":\"}\\\"\"} ,\n{\"b\":[{}]}], \"t\":true}\n",
+            br#"{"Records":[{"a":1},{"b":2},{"c":3}]}"#,
+            br#"{"Records":[]}"#,
+            b"{\n  \"Records\": [\n    {\"a\": 1},\n    {\"a\": 1}\n  ]\n}\n",
+        ];
+        for log in logs {
+            for step in [1, 2, 7, log.len()] {
+                let mut framer = Framer::default();
+                for chunk in log.chunks(step) {
+                    framer.feed(chunk);
+                }
+                let layout = framer.finish_framed().unwrap().layout().unwrap();
+                // The records' bytes, as a consolidated log would hold them.
+                let spans = [
+                    &b"{\"a\":\"}\\\"\"}"[..],
+                    b"{\"b\":[{}]}",
+                    b"{\"a\":1}",
+                    b"{\"b\":2}",
+                    b"{\"c\":3}",
+                    b"{\"a\": 1}",
+                ];
+                let records: HashMap<RecordHash, &[u8]> =
+                    spans.iter().map(|r| (hash(r), *r)).collect();
+                assert_eq!(
+                    layout.rebuild(&records).unwrap(),
+                    log,
+                    "{} in chunks of {step}",
+                    String::from_utf8_lossy(log)
+                );
+            }
+        }
+        let mut framer = Framer::default();
+        framer.feed(logs[1]);
+        let layout = framer.finish_framed().unwrap().layout().unwrap();
+        assert_eq!(
+            layout.gaps,
+            vec![
+                ("{\"Records\":[".to_owned(), 1),
+                (",".to_owned(), 2),
+                ("]}".to_owned(), 1)
+            ]
+        );
+        // A record changed in the consolidated log is named.
+        let changed: HashMap<RecordHash, &[u8]> = [&b"{\"a\":1}"[..], b"{\"c\":3}"]
+            .iter()
+            .map(|r| (hash(r), *r))
+            .collect();
+        assert_eq!(
+            layout.rebuild(&changed),
+            Err(RebuildError::Missing(vec![(
+                2,
+                format!("{:032x}", hash(b"{\"b\":2}"))
+            )]))
+        );
     }
 
     #[test]

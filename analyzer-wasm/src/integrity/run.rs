@@ -18,7 +18,8 @@ use sha2::{Digest as _, Sha256};
 use super::digest::{Digest, hex};
 use super::keys::PublicKeys;
 use super::verify::{
-    self, CheckedDigests, DigestInput, LogInput, LogJudgement, Report, SignatureMetadata, file_name,
+    self, CheckedDigests, DigestInput, FileVerdict, Kind, LogInput, LogJudgement, Report,
+    SignatureMetadata, Verdict, file_name,
 };
 use super::window::Window;
 use crate::config::DEFAULT_MAX_INPUT_BYTES;
@@ -42,6 +43,8 @@ pub struct Verification {
     logs: Vec<LogInput>,
     /// Files that are neither: named in the report, given no verdict.
     skipped: Vec<String>,
+    /// Consolidated logs, as the host found them.
+    consolidated: Vec<FileVerdict>,
     /// The digests judged, for [`Verification::check_log`]; dropped when
     /// a digest, sidecar or key is added.
     checked: Option<CheckedDigests>,
@@ -73,6 +76,8 @@ struct Partial {
     sidecars: Vec<(String, SignatureMetadata)>,
     logs: Vec<LogInput>,
     skipped: Vec<String>,
+    #[serde(default)]
+    consolidated: Vec<FileVerdict>,
 }
 
 /// A digest's bytes as base64 text in a [`Partial`].
@@ -174,6 +179,7 @@ impl Verification {
             sidecars: HashMap::new(),
             logs: Vec::new(),
             skipped: Vec::new(),
+            consolidated: Vec::new(),
             checked: None,
         })
     }
@@ -239,6 +245,7 @@ impl Verification {
             sidecars: self.sidecars.drain().collect(),
             logs: std::mem::take(&mut self.logs),
             skipped: std::mem::take(&mut self.skipped),
+            consolidated: std::mem::take(&mut self.consolidated),
         };
         serde_json::to_vec(&partial).expect("a partial serializes")
     }
@@ -252,6 +259,7 @@ impl Verification {
         self.sidecars.extend(partial.sidecars);
         self.logs.extend(partial.logs);
         self.skipped.extend(partial.skipped);
+        self.consolidated.extend(partial.consolidated);
         Ok(())
     }
 
@@ -388,9 +396,28 @@ impl Verification {
         }
     }
 
+    /// A consolidated log (named by its manifest) as the host found it.
+    /// Its raw files, rebuilt from it, are added as log files.
+    pub fn add_consolidated(&mut self, name: &str, verdict: Verdict, reason: &str) {
+        self.consolidated.push(FileVerdict {
+            file: name.to_owned(),
+            kind: Kind::Consolidated,
+            verdict,
+            reason: reason.to_owned(),
+        });
+    }
+
     pub fn finish(mut self) -> Report {
         let logs = std::mem::take(&mut self.logs);
         let mut report = verify::verify(self.digest_inputs(), logs, &self.keys, &self.window);
+        self.consolidated.sort_by(|a, b| a.file.cmp(&b.file));
+        for f in self.consolidated.drain(..) {
+            *report
+                .counts
+                .entry(f.verdict.name().to_owned())
+                .or_insert(0) += 1;
+            report.files.push(f);
+        }
         report.skipped = std::mem::take(&mut self.skipped);
         // In the order of the files, not of the runs that read them.
         report.skipped.sort();

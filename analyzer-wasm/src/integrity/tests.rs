@@ -615,8 +615,14 @@ fn runs_merged_from_partials_give_the_verdicts_of_one_run() {
         let meta: &[(String, String)] = if *name == newest.key { &meta } else { &[] };
         run.add(name, &bytes[..], meta).unwrap();
     };
+    // What the host found of two consolidated logs travels with a partial.
+    let consolidated = |run: &mut Verification| {
+        run.add_consolidated("c/b/manifest.json", Verdict::Valid, "");
+        run.add_consolidated("c/a/manifest.json", Verdict::Modified, "1 record added");
+    };
     let mut one = Verification::open(&keys, Window::all()).unwrap();
     files.iter().for_each(|f| add(&mut one, f));
+    consolidated(&mut one);
     let one = one.finish();
 
     let mut runs: Vec<_> = (0..3)
@@ -625,6 +631,7 @@ fn runs_merged_from_partials_give_the_verdicts_of_one_run() {
     for (i, f) in files.iter().enumerate() {
         add(&mut runs[i % 3], f);
     }
+    consolidated(&mut runs[0]);
     let mut last = runs.pop().unwrap();
     for mut run in runs {
         last.merge_partial(&run.take_partial()).unwrap();
@@ -635,8 +642,15 @@ fn runs_merged_from_partials_give_the_verdicts_of_one_run() {
     assert_eq!(merged.counts, one.counts);
     assert_eq!(
         verdicts(&merged),
-        vec![(file(&log_key(1, 1)), Verdict::Modified)]
+        vec![
+            (file(&log_key(1, 1)), Verdict::Modified),
+            ("manifest.json".to_owned(), Verdict::Modified)
+        ]
     );
+    assert_eq!(merged.counts["valid"], one.counts["valid"]);
+    assert!(merged.files.iter().any(|f| f.file == "c/b/manifest.json"
+        && f.kind == Kind::Consolidated
+        && f.verdict == Verdict::Valid));
 }
 
 #[test]

@@ -45,7 +45,7 @@ pub struct LogInput {
     pub sha256: Result<String, String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Valid,
@@ -58,20 +58,23 @@ pub enum Verdict {
     Unverifiable,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Digest,
     Log,
+    /// A consolidated log, by its manifest: its raw files are rebuilt from
+    /// it and judged as log files.
+    Consolidated,
 }
 
 /// One file's verdict; `reason` says why when it is not valid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileVerdict {
     pub file: String,
     pub kind: Kind,
     pub verdict: Verdict,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
 }
 
@@ -209,6 +212,9 @@ impl CheckedDigests {
         let digest = &self.parsed[i].0;
         let entry = &digest.logs[n];
         let (verdict, reason) = match (sha256, &self.verdicts[i]) {
+            // A reason that says itself what cannot be done (a raw file
+            // that cannot be rebuilt from a consolidated log) stands alone.
+            (Err(e), _) if e.starts_with("cannot ") => (Verdict::Modified, e.clone()),
             (Err(e), _) => (Verdict::Modified, format!("cannot be read: {e}")),
             (Ok(hash), (Verdict::Valid, _)) if hash.eq_ignore_ascii_case(&entry.hash) => {
                 (Verdict::Valid, String::new())

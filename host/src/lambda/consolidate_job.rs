@@ -224,6 +224,7 @@ pub async fn run(
         result,
         spool,
         ledger,
+        mut layouts,
     } = run.finish().await?;
     for key in &existing {
         let name = format!("s3://{bucket}/{key}");
@@ -281,13 +282,28 @@ pub async fn run(
         if ledger.is_verified(&name) {
             absorbed.retain(|a| a.key != key);
             let (sha256, digest) = proofs.remove(&key).unzip();
+            // A file its digest vouched for is deleted only with what
+            // proves it later: its layout (see `verify --consolidated`).
+            let layout = digest.as_ref().and_then(|_| layouts.remove(&name));
+            let provable = digest.is_none() || layout.is_some();
             absorbed.push(Absorbed {
                 key: key.clone(),
                 records,
                 sha256,
                 digest,
+                layout,
             });
-            consumed.push(key);
+            if provable {
+                consumed.push(key);
+            } else {
+                problems.push(Problem::new(
+                    name,
+                    "kept",
+                    "consolidated, but kept: its layout (the bytes between its records) is too \
+                     large to record, so the consolidated log could not prove it once deleted"
+                        .to_owned(),
+                ));
+            }
         }
     }
     absorbed.sort_by(|a, b| a.key.cmp(&b.key));

@@ -24,6 +24,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::layout::Partition;
+use crate::record_layout::RecordLayout;
 use crate::storage::{self, Conditional, Precondition};
 
 pub const FORMAT: &str = "cloudtrail-analyzer/consolidated-manifest/1";
@@ -50,6 +51,11 @@ pub struct Absorbed {
     /// That digest, `s3://bucket/key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// How the file is made of the records now in the parts (with a
+    /// digest only): `verify --consolidated` rebuilds the file from it and
+    /// checks it against its digest after the file is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<RecordLayout>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

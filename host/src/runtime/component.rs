@@ -30,7 +30,7 @@ use super::scratch::Scratch;
 use super::sink::Sink;
 use super::untrusted;
 pub use crate::bindings::integrity::exports::cloudtrail::analyzer::integrity::{
-    KeyRequest, LogCheck, LogVerdict, VerificationOptions,
+    ConsolidatedVerdict, KeyRequest, LogCheck, LogVerdict, VerificationOptions,
 };
 use crate::bindings::integrity::{IntegrityHost, IntegrityHostIndices};
 use crate::bindings::rule_files::{
@@ -596,6 +596,23 @@ impl Instance {
         self.call_integrity(async |store, api| {
             let api = api.cloudtrail_analyzer_integrity().verification();
             api.call_record_failure(store, h.0, name, reason).await
+        })
+        .await
+    }
+
+    /// Tells a verification run what the host found a consolidated log
+    /// to be (`crate::verify::consolidated`).
+    pub async fn verify_consolidated(
+        &mut self,
+        h: Handle,
+        name: &str,
+        verdict: ConsolidatedVerdict,
+        reason: &str,
+    ) -> Result<()> {
+        self.call_integrity(async |store, api| {
+            let api = api.cloudtrail_analyzer_integrity().verification();
+            api.call_add_consolidated(store, h.0, name, verdict, reason)
+                .await
         })
         .await
     }

@@ -12,8 +12,8 @@ pub mod untrusted;
 
 pub use cache::{cache_key, default_cache_dir};
 pub use component::{
-    Analyzer, Handle, Instance, KeyRequest, LogCheck, LogVerdict, VerificationOptions,
-    VerificationReport, check_contract,
+    Analyzer, ConsolidatedVerdict, Handle, Instance, KeyRequest, LogCheck, LogVerdict,
+    VerificationOptions, VerificationReport, check_contract,
 };
 pub use engine::new_engine;
 pub use limits::Limits;

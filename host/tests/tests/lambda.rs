@@ -979,6 +979,136 @@ async fn a_raw_file_its_digest_does_not_vouch_for_is_neither_consolidated_nor_de
     }
 }
 
+/// `verify` on the log bucket after consolidation; its report.
+fn verify_bucket(p: &Pipeline, consolidated: bool, out: &std::path::Path) -> (Option<i32>, Value) {
+    let mut cmd = util::moto().bin();
+    cmd.args(["verify", &format!("s3://{}/AWSLogs/", p.logs)]);
+    if consolidated {
+        cmd.args(["--consolidated", &format!("s3://{}/consolidated/", p.logs)]);
+    }
+    let done = util::run(cmd.arg("--out").arg(out));
+    let report = std::fs::read(out.join("verification.json"))
+        .unwrap_or_else(|e| panic!("{e}: {}", util::text(&done.stderr)));
+    (done.status.code(), util::json(&report))
+}
+
+fn verdicts(report: &Value) -> BTreeMap<String, (String, String)> {
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_owned(),
+                (
+                    f["verdict"].as_str().unwrap().to_owned(),
+                    f["reason"].as_str().unwrap_or("").to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consolidated_day_is_proven_after_cleanup_and_a_tampered_part_is_caught() {
+    let p = pipeline("prove", &small_spec()).await;
+    let api = RuntimeApi::start().await;
+    let f = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
+    api.invoke(manual_request())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", f.logs()));
+    assert!(
+        p.raw_log_keys().await.is_empty(),
+        "cleanup deleted every raw file"
+    );
+    let raw_files = loggen::generate(&small_spec())
+        .filter(|f| !f.is_digest)
+        .count();
+    let manifests = p.manifests().await;
+
+    // The digests alone: every raw file is missing.
+    let (code, report) = verify_bucket(&p, false, &p.dir.path().join("alone"));
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report["counts"]["missing"], raw_files,
+        "{}",
+        report["counts"]
+    );
+
+    // With the consolidated logs: every raw file is rebuilt from the parts
+    // and valid by its digest, and every consolidated log is valid.
+    let (code, report) = verify_bucket(&p, true, &p.dir.path().join("proven"));
+    assert_eq!(code, Some(0), "{:#?}", verdicts(&report));
+    let all = verdicts(&report);
+    let logs = all.keys().filter(|k| k.contains("/CloudTrail/")).count();
+    assert_eq!(logs, raw_files);
+    let proven = all.keys().filter(|k| k.ends_with("/manifest.json")).count();
+    assert_eq!(proven, manifests.len());
+
+    // A local copy proves the same: the digests (with signature sidecars)
+    // and the consolidated logs, copied out of the bucket.
+    let copy = p.dir.path().join("copy");
+    let digests = loggen::generate(&small_spec()).filter(|f| f.is_digest);
+    loggen::write_files_with_signatures(digests, &copy).unwrap();
+    for key in p.keys(&p.logs, "consolidated/").await {
+        let path = copy.join(&key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, util::get(&p.client, &p.logs, &key).await).unwrap();
+    }
+    let out = p.dir.path().join("local");
+    let local = util::run(
+        util::bin()
+            .arg("verify")
+            .arg(copy.join("AWSLogs"))
+            .arg("--public-keys")
+            .arg(copy.join("public-keys.json"))
+            .arg("--consolidated")
+            .arg(copy.join("consolidated"))
+            .arg("--out")
+            .arg(&out),
+    );
+    assert!(local.status.success(), "{}", util::text(&local.stderr));
+    let report = util::json(&std::fs::read(out.join("verification.json")).unwrap());
+    assert_eq!(report["counts"]["valid"], all.len(), "{}", report["counts"]);
+
+    // Someone changes one record in one part, and writes it back.
+    let part = p.committed_parts().await.into_iter().next().unwrap();
+    let body = util::gunzip(&util::get(&p.client, &p.logs, &part).await);
+    let text = String::from_utf8(body).unwrap();
+    let tampered = text.replacen("\"eventName\":\"", "\"eventName\":\"Not", 1);
+    assert_ne!(text, tampered);
+    util::put(&p.client, &p.logs, &part, gzip(tampered.as_bytes())).await;
+    let (code, report) = verify_bucket(&p, true, &p.dir.path().join("tampered"));
+    assert_eq!(code, Some(1));
+    let all = verdicts(&report);
+    let bad: Vec<_> = all.iter().filter(|(_, (v, _))| v != "valid").collect();
+    assert_eq!(
+        bad.len(),
+        2,
+        "one raw file and its consolidated log: {bad:#?}"
+    );
+    let (raw, (verdict, why)) = bad
+        .iter()
+        .find(|(k, _)| k.contains("/CloudTrail/"))
+        .unwrap();
+    assert_eq!(verdict, "modified");
+    assert!(
+        why.contains("1 of its records are not in it (removed or changed): record "),
+        "{raw}: {why}"
+    );
+    let (manifest, (verdict, why)) = bad
+        .iter()
+        .find(|(k, _)| k.ends_with("/manifest.json"))
+        .unwrap();
+    assert_eq!(verdict, "modified");
+    assert!(
+        why.contains(&format!("{part} record "))
+            && why.contains("no raw file it absorbed had (added or changed)")
+            && why.contains("the manifest committed"),
+        "{manifest}: {why}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn analyzes_consolidated_logs_into_reports_and_a_day_report_even_when_redelivered() {
     // A trail without digest files: the late file added below is not

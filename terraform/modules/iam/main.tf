@@ -426,8 +426,9 @@ resource "aws_iam_role_policy" "analyze" {
 ################################################################################
 
 # A managed policy to attach to whoever audits the trail: list and read the
-# raw log and digest files, and fetch CloudTrail's public keys. ListPublicKeys
-# has no resource-level permissions, so its resource is "*".
+# raw log and digest files and the consolidated logs (`verify --consolidated`
+# proves them against the digests), and fetch CloudTrail's public keys.
+# ListPublicKeys has no resource-level permissions, so its resource is "*".
 resource "aws_iam_policy" "verify" {
   name        = var.verify_policy_name
   description = "Lets its holder run cloudtrail-analyzer verify on the trail's log and digest files."
@@ -446,15 +447,18 @@ data "aws_iam_policy_document" "verify" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${local.raw_prefix}*"]
+      values   = ["${local.raw_prefix}*", "${var.consolidated_prefix}*"]
     }
   }
 
   statement {
-    sid       = "ReadLogAndDigestFiles"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = ["${var.log_bucket_arn}/${local.raw_prefix}*"]
+    sid     = "ReadLogDigestAndConsolidatedFiles"
+    effect  = "Allow"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${var.log_bucket_arn}/${local.raw_prefix}*",
+      "${var.log_bucket_arn}/${var.consolidated_prefix}*",
+    ]
   }
 
   statement {

@@ -7,6 +7,11 @@
 //! files are spread over workers, each with its own instance and run, as
 //! `analyze` does; the first worker's run takes in the others' and
 //! finishes.
+//!
+//! Consolidated logs (`--consolidated`) are proven against the digests of
+//! the raw files they absorbed: see `consolidated`.
+
+mod consolidated;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -24,6 +29,8 @@ pub type OnError = Arc<dyn Fn(&str, &str) + Send + Sync>;
 /// What a verification reads.
 pub struct Job {
     pub inputs: Vec<Input>,
+    /// Where consolidated logs are: their `manifest.json`s are proven.
+    pub consolidated: Vec<Input>,
     pub unreadable: Vec<Unreadable>,
     /// The keys and the hours, passed to the component as they are.
     pub options: VerificationOptions,
@@ -44,8 +51,15 @@ pub async fn verify(
         // look missing: stop rather than report that.
         bail!("cannot read {}: {}", u.name, u.reason);
     }
-    let workers = job.workers.clamp(1, job.inputs.len().max(1));
-    let queue = Arc::new(Mutex::new(VecDeque::from(job.inputs)));
+    let mut work: VecDeque<Work> = job.inputs.into_iter().map(Work::File).collect();
+    work.extend(
+        job.consolidated
+            .into_iter()
+            .filter(consolidated::is_manifest)
+            .map(Work::Consolidated),
+    );
+    let workers = job.workers.clamp(1, work.len().max(1));
+    let queue = Arc::new(Mutex::new(work));
     let options = Arc::new(job.options);
     let mut tasks = Vec::new();
     for _ in 0..workers {
@@ -81,18 +95,34 @@ pub async fn verify(
     instance.finish_verification(run).await
 }
 
+/// One thing a worker does.
+enum Work {
+    /// Reads a digest, log file or sidecar into the run.
+    File(Input),
+    /// Proves a consolidated log, by its manifest.
+    Consolidated(Input),
+}
+
 async fn worker(
     analyzer: &Analyzer,
     s3: &LazyS3,
-    queue: &Mutex<VecDeque<Input>>,
+    queue: &Mutex<VecDeque<Work>>,
     options: &VerificationOptions,
     on_error: &(dyn Fn(&str, &str) + Send + Sync),
 ) -> Result<(Instance, Handle)> {
     let mut instance = analyzer.instantiate().await?;
     let run = instance.open_verification(options).await?;
     loop {
-        let Some(input) = queue.lock().unwrap().pop_front() else {
-            break;
+        let next = queue.lock().unwrap().pop_front();
+        let input = match next {
+            None => break,
+            Some(Work::File(input)) => input,
+            Some(Work::Consolidated(manifest)) => {
+                consolidated::prove(&mut instance, run, s3, &manifest)
+                    .await
+                    .with_context(|| format!("proving {}", manifest.name()))?;
+                continue;
+            }
         };
         let name = input.name();
         // Outside the hours asked for: never fetched.
