@@ -1110,6 +1110,32 @@ async fn a_consolidated_day_is_proven_after_cleanup_and_a_tampered_part_is_caugh
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_consolidated_log_of_a_trail_without_digests_is_unverifiable_not_valid() {
+    let mut spec = small_spec();
+    spec.digest_files = false;
+    let p = pipeline("noproof", &spec).await;
+    let answer = p.consolidate_first_day().await;
+    assert!(
+        answer["consolidated"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|job| job["digest_files"] == 0),
+        "{answer}"
+    );
+    let (code, report) = verify_bucket(&p, true, &p.dir.path().join("out"));
+    assert_eq!(code, Some(1));
+    let all = verdicts(&report);
+    let manifests = p.manifests().await;
+    assert!(!manifests.is_empty());
+    for key in manifests {
+        let (verdict, why) = &all[&format!("s3://{}/{key}", p.logs)];
+        assert_eq!(verdict, "unverifiable");
+        assert!(why.contains("without a digest check"), "{why}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn analyzes_consolidated_logs_into_reports_and_a_day_report_even_when_redelivered() {
     // A trail without digest files: the late file added below is not
     // listed by any digest, which would keep it out of the consolidation.
