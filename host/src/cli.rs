@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::analyze::{self, Job, OnOutcome};
 use crate::bindings::{Artifact, InputOutcome, InputStatus};
 use crate::consolidate;
+use crate::digest_gate::Gate;
 use crate::inputs;
 use crate::outputs::Destination;
 use crate::rule_files;
@@ -84,6 +85,16 @@ enum Command {
         out: String,
         #[arg(long)]
         config: Option<String>,
+        /// CloudTrail digest files (folders or s3://bucket/prefix, e.g. the trail's
+        /// CloudTrail-Digest/REGION/ folder, with signature sidecars for local copies):
+        /// each input is absorbed only when the digest that lists it vouches for its
+        /// bytes; any other fails, named with why. Repeatable.
+        #[arg(long, value_name = "PLACE")]
+        digests: Vec<String>,
+        /// CloudTrail's public keys for --digests (`aws cloudtrail list-public-keys`
+        /// output); without it they are fetched with cloudtrail:ListPublicKeys.
+        #[arg(long, value_name = "FILE", requires = "digests")]
+        public_keys: Option<String>,
         #[command(flatten)]
         runtime: RuntimeArgs,
     },
@@ -208,9 +219,13 @@ const AGGREGATE_EXAMPLES: Examples = &[
          --out s3://trail/daily/2024-06-01.json.gz --endpoint-url http://localhost:9000",
     ),
     (
-        "A large day from S3, with 32 GiB of scratch space for sorting",
+        "A large day from S3, with 32 GiB of scratch space for sorting, taking only the \
+         files the trail's digests vouch for (the day's and the next day's digests, which \
+         list the files of its last hour)",
         "AWS_PROFILE=audit cloudtrail-analyzer aggregate \
          s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2024/06/01/ \
+         --digests s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/06/01/ \
+         --digests s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/06/02/ \
          --out s3://my-trail-bucket/daily/2024-06-01.json.gz --scratch-limit-mb 32768",
     ),
 ];
@@ -228,15 +243,12 @@ const VERIFY_EXAMPLES: Examples = &[
          --out verification",
     ),
     (
-        "One day of an organization trail, every account and region",
+        "One day of an organization trail, every account and region, after consolidation \
+         deleted its raw files: each is rebuilt from the consolidated log and checked \
+         against its digest",
         "AWS_PROFILE=audit cloudtrail-analyzer verify s3://org-trail-bucket/AWSLogs/o-abc123def4/ \
+         --consolidated s3://org-trail-bucket/consolidated/o-abc123def4/ \
          --from 2026-03-01 --to 2026-03-01 --out verification",
-    ),
-    (
-        "After consolidation deleted the raw files: each is rebuilt from the consolidated \
-         log and checked against its digest",
-        "AWS_PROFILE=audit cloudtrail-analyzer verify s3://my-trail-bucket/AWSLogs/ \
-         --consolidated s3://my-trail-bucket/consolidated/ --out verification",
     ),
 ];
 
@@ -437,6 +449,14 @@ async fn read_source(source: &str, s3: &LazyS3) -> Result<Vec<u8>> {
     }
 }
 
+/// `--public-keys`: a key list that is empty is a usage error, not "fetch
+/// them" (which is what leaving the option out means).
+async fn read_public_keys(source: &str, s3: &LazyS3) -> Result<Vec<u8>> {
+    let keys = read_source(source, s3).await?;
+    anyhow::ensure!(!keys.is_empty(), "public keys: {source} is empty");
+    Ok(keys)
+}
+
 /// Prints a line of output; a closed pipe (`… | head`) is not an error.
 fn say(line: impl std::fmt::Display) {
     use std::io::Write;
@@ -544,14 +564,30 @@ async fn run(cli: Cli) -> Result<u8> {
             inputs,
             out,
             config,
+            digests,
+            public_keys,
             runtime,
         } => {
             let s3 = runtime.s3();
             let config = read_config(config.as_deref(), &s3).await?;
             let analyzer = runtime.load(&s3, &config).await?;
             let (inputs, unreadable) = inputs::expand(&inputs, &s3).await?;
+            let gate = if digests.is_empty() {
+                None
+            } else {
+                let (digests, unreadable) = inputs::expand(&digests, &s3).await?;
+                if let Some(u) = unreadable.first() {
+                    // Unread digests would leave every input unverified.
+                    anyhow::bail!("cannot read {}: {}", u.name, u.reason);
+                }
+                let keys = match public_keys {
+                    Some(source) => read_public_keys(&source, &s3).await?,
+                    None => Vec::new(),
+                };
+                Some(Gate::open(&analyzer, &s3, &digests, keys).await?)
+            };
             let (result, written) =
-                consolidate::consolidate(&analyzer, &s3, &inputs, &unreadable, &config, &out)
+                consolidate::consolidate(&analyzer, &s3, &inputs, &unreadable, gate, &config, &out)
                     .await?;
             for p in &result.problems {
                 report_problem(p, true);
@@ -595,11 +631,7 @@ async fn run(cli: Cli) -> Result<u8> {
             let destination = Destination::parse(&out)?;
             let fetch_keys = public_keys.is_none();
             let public_keys = match public_keys {
-                Some(source) => {
-                    let keys = read_source(&source, &s3).await?;
-                    anyhow::ensure!(!keys.is_empty(), "public keys: {source} is empty");
-                    keys
-                }
+                Some(source) => read_public_keys(&source, &s3).await?,
                 None => Vec::new(),
             };
             let analyzer = runtime.load(&s3, "").await?;

@@ -21,13 +21,14 @@ use anyhow::{Context, Result, bail, ensure};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::bindings::{Consolidation, InputOutcome, InputStatus};
+use crate::digest_gate::Gate;
 use crate::inputs::{Input, Unreadable};
 use crate::ledger::{Ledger, Tally};
 use crate::record_layout::RecordLayout;
 use crate::runtime::limits::MAX_PARTS;
-use crate::runtime::{Analyzer, Handle, Instance, Scratch};
+use crate::runtime::{Analyzer, Handle, Instance, LogVerdict, Scratch};
 use crate::spool::Spool;
-use crate::storage::{self, LazyS3, S3Location};
+use crate::storage::{self, LazyS3, Reader, S3Location};
 
 /// One consolidation in its own instance, with its scratch file.
 pub struct Consolidating {
@@ -233,19 +234,26 @@ impl AsyncRead for Counting {
 }
 
 /// Consolidates local or S3 inputs into `out` (a path or an `s3://` URI);
-/// returns the counts and where the parts went.
+/// returns the counts and where the parts went. With a `gate`, an input is
+/// absorbed only when the digest that lists it vouches for the bytes read;
+/// any other is a failed input, with why.
 pub async fn consolidate(
     analyzer: &Analyzer,
     s3: &LazyS3,
     inputs: &[Input],
     unreadable: &[Unreadable],
+    mut gate: Option<Gate>,
     config: &str,
     out: &str,
 ) -> Result<(Consolidation, Vec<String>)> {
     let mut run = Consolidating::start(analyzer, config).await?;
     for input in inputs {
         let name = input.name();
-        match input.open(s3).await {
+        let opened = match gate.as_mut() {
+            None => input.open(s3).await,
+            Some(gate) => checked(gate, s3, input).await?,
+        };
+        match opened {
             Ok(reader) => {
                 run.add(&name, reader).await?;
             }
@@ -266,6 +274,34 @@ pub async fn consolidate(
         written.push(target);
     }
     Ok((result, written))
+}
+
+/// An input's bytes, read once, when its digest vouches for them; else
+/// why not (the input then fails, and is not absorbed).
+async fn checked(gate: &mut Gate, s3: &LazyS3, input: &Input) -> Result<Result<Reader>> {
+    let mut bytes = Vec::new();
+    let read = match input.open(s3).await {
+        Ok(mut reader) => tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut bytes)
+            .await
+            .map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = read {
+        return Ok(Err(e));
+    }
+    let bytes = bytes::Bytes::from(bytes);
+    let check = gate.check(&input.name(), bytes.clone()).await?;
+    Ok(match check.verdict {
+        LogVerdict::Valid => Ok(Box::pin(std::io::Cursor::new(bytes)) as Reader),
+        LogVerdict::Modified => Err(anyhow::anyhow!(
+            "modified, not consolidated: {}",
+            check.reason
+        )),
+        _ => Err(anyhow::anyhow!(
+            "unverified, not consolidated: {}",
+            check.reason
+        )),
+    })
 }
 
 /// `out` itself for a single part; `stem.part-00001.json.gz`, … otherwise.

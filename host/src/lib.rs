@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod bindings;
 pub mod cli;
 pub mod consolidate;
+pub mod digest_gate;
 pub mod inputs;
 pub mod lambda;
 pub mod ledger;

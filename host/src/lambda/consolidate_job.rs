@@ -40,15 +40,16 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 use super::Services;
-use super::digest_gate::Gate;
 use super::layout::Partition;
 use super::manifest::{self, Absorbed, Commit, Current, Manifest, PartEntry};
 use super::plan::Job;
 use crate::bindings::InputStatus;
 use crate::consolidate::{Consolidating, Finished};
+use crate::digest_gate::Gate;
+use crate::inputs::Input;
 use crate::ledger;
 use crate::runtime::{Analyzer, LogVerdict};
-use crate::storage::{self, ObjectInfo};
+use crate::storage::{self, LazyS3, ObjectInfo};
 
 #[derive(Debug, Serialize)]
 pub struct Problem {
@@ -177,7 +178,23 @@ pub async fn run(
             );
         }
     }
-    let mut gate = Gate::open(analyzer, s3, bucket, &c.log_prefix, partition).await?;
+    let mut digests = Vec::new();
+    for prefix in partition.digest_prefixes(&c.log_prefix) {
+        for object in storage::list(s3, bucket, &prefix).await? {
+            digests.push(Input::Object {
+                bucket: bucket.to_owned(),
+                key: object.key,
+            });
+        }
+    }
+    // No digest files: the trail does not validate log files, and the job
+    // consolidates as it always did.
+    let mut gate = if digests.is_empty() {
+        None
+    } else {
+        let s3 = LazyS3::from_client(s3.clone());
+        Some(Gate::open(analyzer, &s3, &digests, Vec::new()).await?)
+    };
     let mut read = Vec::new();
     let mut problems = Vec::new();
     // What vouched for each file absorbed: its SHA-256 and its digest.

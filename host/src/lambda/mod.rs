@@ -18,7 +18,6 @@ mod component_slot;
 pub mod config;
 mod consolidate_job;
 mod day_report;
-mod digest_gate;
 pub mod events;
 pub mod layout;
 pub mod manifest;

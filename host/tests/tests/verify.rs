@@ -254,3 +254,63 @@ async fn without_a_key_file_each_regions_keys_come_from_list_public_keys() {
         text(&failed.stderr)
     );
 }
+
+#[test]
+fn aggregate_with_digests_absorbs_only_what_they_vouch_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let spec = loggen::Spec::small();
+    let files: Vec<_> = loggen::generate(&spec).collect();
+    loggen::write_files_with_signatures(files.clone(), &logs).unwrap();
+    let (account, region) = (&spec.accounts[0], &spec.regions[0]);
+    let day = logs.join(format!("AWSLogs/{account}/CloudTrail/{region}/2026/11/01"));
+    let digests = logs.join(format!("AWSLogs/{account}/CloudTrail-Digest/{region}"));
+    // Someone drops a record from one of the day's files.
+    let victim = files
+        .iter()
+        .find(|f| !f.is_digest && logs.join(&f.key).starts_with(&day))
+        .unwrap();
+    let mut doc = json(&util::gunzip(&victim.body));
+    doc["Records"].as_array_mut().unwrap().pop();
+    std::fs::write(
+        logs.join(&victim.key),
+        util::gzip(&serde_json::to_vec(&doc).unwrap()),
+    )
+    .unwrap();
+    let aggregate = |out: &Path, checked: bool| {
+        let mut cmd = util::bin();
+        cmd.arg("aggregate").arg(&day).arg("--out").arg(out);
+        if checked {
+            cmd.arg("--digests")
+                .arg(&digests)
+                .arg("--public-keys")
+                .arg(logs.join("public-keys.json"));
+        }
+        run(&mut cmd)
+    };
+    let records = |out: &Path| {
+        json(&util::gunzip(&std::fs::read(out).unwrap()))["Records"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let per_file = spec.events_per_file as usize;
+
+    let unchecked = dir.path().join("unchecked.json.gz");
+    let done = aggregate(&unchecked, false);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert_eq!(records(&unchecked), 2 * per_file - 1);
+
+    let checked = dir.path().join("checked.json.gz");
+    let done = aggregate(&checked, true);
+    assert_eq!(done.status.code(), Some(1), "{}", text(&done.stderr));
+    let stderr = text(&done.stderr);
+    let name = victim.key.rsplit('/').next().unwrap();
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains(name) && l.contains("modified, not consolidated")),
+        "{stderr}"
+    );
+    assert_eq!(records(&checked), per_file, "only the untouched file");
+}

@@ -1,57 +1,52 @@
 //! Consolidation validates before it absorbs. When CloudTrail digest files
-//! exist for a partition's account and region, every raw file is checked
-//! against the digest that lists it before the job reads it into the
+//! exist for the raw files being consolidated, every raw file is checked
+//! against the digest that lists it before its bytes go into the
 //! consolidated log: only a file whose SHA-256 is what a valid (signed,
 //! chained) digest lists is absorbed, and so only such a file can ever be
 //! deleted by cleanup. The component judges (its `integrity` export); this
-//! fetches the digests with their S3 metadata and the public keys their
-//! regions need (`cloudtrail:ListPublicKeys`).
+//! reads the digests with their metadata (where CloudTrail puts their
+//! signatures) and gets the public keys their regions need.
 //!
-//! Digest files live under `CloudTrail-Digest/`, outside the raw prefix a
-//! job lists and cleans, so consolidation never deletes one.
+//! Used by the Lambda consolidation (the partition's digest folders) and by
+//! `aggregate --digests`.
 
 use anyhow::Result;
-use aws_sdk_s3::Client;
 
-use super::layout::Partition;
+use crate::inputs::Input;
 use crate::public_keys;
 use crate::runtime::{Analyzer, Handle, Instance, LogCheck, VerificationOptions};
-use crate::storage;
+use crate::storage::LazyS3;
 
 pub struct Gate {
     instance: Instance,
     run: Handle,
-    /// How many digest files were read.
+    /// How many digest files (and sidecars) were read.
     pub digests: usize,
 }
 
 impl Gate {
-    /// `None` when the partition has no digest files (the trail does not
-    /// validate log files): the job consolidates as it always did.
+    /// Reads `digests` (digest files, and signature sidecars for local
+    /// copies) into a verification run of its own. The keys are
+    /// `public_keys` (`aws cloudtrail list-public-keys` output) or, when
+    /// that is empty, fetched with `cloudtrail:ListPublicKeys` for the
+    /// regions and hours the digests need.
     pub async fn open(
         analyzer: &Analyzer,
-        s3: &Client,
-        bucket: &str,
-        log_prefix: &str,
-        partition: &Partition,
-    ) -> Result<Option<Gate>> {
-        let mut digests = Vec::new();
-        for prefix in partition.digest_prefixes(log_prefix) {
-            digests.extend(storage::list(s3, bucket, &prefix).await?);
-        }
-        if digests.is_empty() {
-            return Ok(None);
-        }
+        s3: &LazyS3,
+        digests: &[Input],
+        public_keys: Vec<u8>,
+    ) -> Result<Gate> {
         let mut instance = analyzer.instantiate().await?;
+        let fetch_keys = public_keys.is_empty();
         let options = VerificationOptions {
-            public_keys: Vec::new(),
+            public_keys,
             from: None,
             to: None,
         };
         let run = instance.open_verification(&options).await?;
-        for digest in &digests {
-            let name = format!("s3://{bucket}/{}", digest.key);
-            match storage::open_with_metadata(s3, bucket, &digest.key).await {
+        for digest in digests {
+            let name = digest.name();
+            match digest.open_with_metadata(s3).await {
                 Ok((reader, metadata)) => {
                     // A digest that cannot be read makes the files it
                     // lists unverifiable, which `check` says.
@@ -64,15 +59,17 @@ impl Gate {
                 }
             }
         }
-        for request in instance.verification_missing_keys(run).await? {
-            let keys = public_keys::list(&request).await?;
-            instance.add_verification_keys(run, &keys).await?;
+        if fetch_keys {
+            for request in instance.verification_missing_keys(run).await? {
+                let keys = public_keys::list(&request).await?;
+                instance.add_verification_keys(run, &keys).await?;
+            }
         }
-        Ok(Some(Gate {
+        Ok(Gate {
             instance,
             run,
             digests: digests.len(),
-        }))
+        })
     }
 
     /// One raw file's bytes against the digests (`Bytes`: the caller
