@@ -219,33 +219,26 @@ const AGGREGATE_EXAMPLES: Examples = &[
          --out s3://trail/daily/2024-06-01.json.gz --endpoint-url http://localhost:9000",
     ),
     (
-        "A large day from S3, with 32 GiB of scratch space for sorting, taking only the \
-         files the trail's digests vouch for (the day's and the next day's digests, which \
-         list the files of its last hour)",
+        "A large day from S3 with 32 GiB of scratch, only files its digests vouch for",
         "AWS_PROFILE=audit cloudtrail-analyzer aggregate \
-         s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2024/06/01/ \
-         --digests s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/06/01/ \
-         --digests s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/06/02/ \
-         --out s3://my-trail-bucket/daily/2024-06-01.json.gz --scratch-limit-mb 32768",
+         s3://trail/AWSLogs/123456789012/CloudTrail/us-east-1/2024/06/01/ \
+         --digests s3://trail/AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/06/ \
+         --out s3://trail/daily/2024-06-01.json.gz --scratch-limit-mb 32768",
     ),
 ];
 
 const VERIFY_EXAMPLES: Examples = &[
     (
-        "Local copies of a trail's digest and log files, with keys saved from \
-         `aws cloudtrail list-public-keys`",
+        "Local copies, with keys saved from `aws cloudtrail list-public-keys`",
         "cloudtrail-analyzer verify ./AWSLogs --public-keys keys.json --out verification",
     ),
     (
-        "A trail's bucket in S3, where each digest's signature is in its object metadata; \
-         the keys come from cloudtrail:ListPublicKeys",
+        "A bucket: signatures from object metadata, keys from cloudtrail:ListPublicKeys",
         "AWS_PROFILE=audit cloudtrail-analyzer verify s3://my-trail-bucket/AWSLogs/123456789012/ \
          --out verification",
     ),
     (
-        "One day of an organization trail, every account and region, after consolidation \
-         deleted its raw files: each is rebuilt from the consolidated log and checked \
-         against its digest",
+        "A day of an organization trail after cleanup: raw files rebuilt from consolidated logs",
         "AWS_PROFILE=audit cloudtrail-analyzer verify s3://org-trail-bucket/AWSLogs/o-abc123def4/ \
          --consolidated s3://org-trail-bucket/consolidated/o-abc123def4/ \
          --from 2026-03-01 --to 2026-03-01 --out verification",
@@ -891,6 +884,7 @@ mod tests {
             TOP_EXAMPLES,
             ANALYZE_EXAMPLES,
             AGGREGATE_EXAMPLES,
+            VERIFY_EXAMPLES,
             INFO_EXAMPLES,
             EXPORT_EXAMPLES,
         ] {

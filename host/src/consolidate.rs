@@ -21,12 +21,12 @@ use anyhow::{Context, Result, bail, ensure};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::bindings::{Consolidation, InputOutcome, InputStatus};
-use crate::digest_gate::Gate;
+use crate::digest_gate::{Admission, Gate};
 use crate::inputs::{Input, Unreadable};
 use crate::ledger::{Ledger, Tally};
 use crate::record_layout::RecordLayout;
 use crate::runtime::limits::MAX_PARTS;
-use crate::runtime::{Analyzer, Handle, Instance, LogVerdict, Scratch};
+use crate::runtime::{Analyzer, Handle, Instance, Scratch};
 use crate::spool::Spool;
 use crate::storage::{self, LazyS3, Reader, S3Location};
 
@@ -289,18 +289,11 @@ async fn checked(gate: &mut Gate, s3: &LazyS3, input: &Input) -> Result<Result<R
     if let Err(e) = read {
         return Ok(Err(e));
     }
-    let bytes = bytes::Bytes::from(bytes);
-    let check = gate.check(&input.name(), bytes.clone()).await?;
-    Ok(match check.verdict {
-        LogVerdict::Valid => Ok(Box::pin(std::io::Cursor::new(bytes)) as Reader),
-        LogVerdict::Modified => Err(anyhow::anyhow!(
-            "modified, not consolidated: {}",
-            check.reason
-        )),
-        _ => Err(anyhow::anyhow!(
-            "unverified, not consolidated: {}",
-            check.reason
-        )),
+    Ok(match gate.admit(&input.name(), bytes).await? {
+        Admission::Absorb { bytes, .. } => Ok(Box::pin(std::io::Cursor::new(bytes)) as Reader),
+        Admission::Refuse { status, reason } => {
+            Err(anyhow::anyhow!("{status}, not consolidated: {reason}"))
+        }
     })
 }
 

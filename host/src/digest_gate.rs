@@ -14,8 +14,27 @@ use anyhow::Result;
 
 use crate::inputs::Input;
 use crate::public_keys;
-use crate::runtime::{Analyzer, Handle, Instance, LogCheck, VerificationOptions};
+use crate::runtime::{Analyzer, Handle, Instance, LogVerdict, VerificationOptions};
 use crate::storage::LazyS3;
+
+/// What the gate says of one raw file.
+pub enum Admission {
+    /// A valid digest lists exactly these bytes: absorb them (these, not
+    /// another read, so nothing changes between the check and the use).
+    Absorb {
+        bytes: bytes::Bytes,
+        /// Hex SHA-256 of the uncompressed bytes, as the digest lists it.
+        sha256: String,
+        /// Where that digest was read.
+        digest: String,
+    },
+    /// Not absorbed: `modified` (not what its digest lists) or
+    /// `unverified` (no valid digest lists it yet), and why.
+    Refuse {
+        status: &'static str,
+        reason: String,
+    },
+}
 
 pub struct Gate {
     instance: Instance,
@@ -72,11 +91,27 @@ impl Gate {
         })
     }
 
-    /// One raw file's bytes against the digests (`Bytes`: the caller
-    /// keeps a cheap handle on them to absorb the file if it is valid).
-    pub async fn check(&mut self, name: &str, bytes: bytes::Bytes) -> Result<LogCheck> {
-        self.instance
-            .check_log(self.run, name, std::io::Cursor::new(bytes))
-            .await
+    /// One raw file's bytes, read once, against the digests.
+    pub async fn admit(&mut self, name: &str, bytes: Vec<u8>) -> Result<Admission> {
+        let bytes = bytes::Bytes::from(bytes);
+        let check = self
+            .instance
+            .check_log(self.run, name, std::io::Cursor::new(bytes.clone()))
+            .await?;
+        Ok(match check.verdict {
+            LogVerdict::Valid => Admission::Absorb {
+                bytes,
+                sha256: check.sha256,
+                digest: check.digest,
+            },
+            LogVerdict::Modified => Admission::Refuse {
+                status: "modified",
+                reason: check.reason,
+            },
+            LogVerdict::NotInDigest | LogVerdict::Unverifiable => Admission::Refuse {
+                status: "unverified",
+                reason: check.reason,
+            },
+        })
     }
 }

@@ -45,10 +45,10 @@ use super::manifest::{self, Absorbed, Commit, Current, Manifest, PartEntry};
 use super::plan::Job;
 use crate::bindings::InputStatus;
 use crate::consolidate::{Consolidating, Finished};
-use crate::digest_gate::Gate;
+use crate::digest_gate::{Admission, Gate};
 use crate::inputs::Input;
 use crate::ledger;
-use crate::runtime::{Analyzer, LogVerdict};
+use crate::runtime::Analyzer;
 use crate::storage::{self, LazyS3, ObjectInfo};
 
 #[derive(Debug, Serialize)]
@@ -204,20 +204,20 @@ pub async fn run(
         let opened = match gate.as_mut() {
             None => storage::open(s3, bucket, &object.key).await,
             Some(gate) => match storage::get_bytes(s3, bucket, &object.key).await {
-                Ok((bytes, _)) => {
-                    let bytes = bytes::Bytes::from(bytes);
-                    let check = gate.check(&name, bytes.clone()).await?;
-                    if check.verdict != LogVerdict::Valid {
-                        let status = match check.verdict {
-                            LogVerdict::Modified => "modified",
-                            _ => "unverified",
-                        };
-                        problems.push(Problem::new(name, status, check.reason));
+                Ok((bytes, _)) => match gate.admit(&name, bytes).await? {
+                    Admission::Absorb {
+                        bytes,
+                        sha256,
+                        digest,
+                    } => {
+                        proofs.insert(object.key.clone(), (sha256, digest));
+                        Ok(Box::pin(std::io::Cursor::new(bytes)) as storage::Reader)
+                    }
+                    Admission::Refuse { status, reason } => {
+                        problems.push(Problem::new(name, status, reason));
                         continue;
                     }
-                    proofs.insert(object.key.clone(), (check.sha256, check.digest));
-                    Ok(Box::pin(std::io::Cursor::new(bytes)) as storage::Reader)
-                }
+                },
                 Err(e) => Err(e),
             },
         };
