@@ -41,8 +41,10 @@ pub struct Consolidating {
     events_in: u64,
     /// The host's own account of the records it handed over.
     ledger: Ledger,
-    /// Each input's layout, by name, when the host framed it.
+    /// Each input's layout, by name, when the host framed it and
+    /// `keep_layouts` asked for them.
     layouts: HashMap<String, RecordLayout>,
+    keep_layouts: bool,
 }
 
 /// A consolidation spooled and checked, ready to be written.
@@ -70,7 +72,14 @@ impl Consolidating {
             events_in: 0,
             ledger: Ledger::default(),
             layouts: HashMap::new(),
+            keep_layouts: false,
         })
+    }
+
+    /// Keeps each input's layout (`Finished::layouts`): only a job whose
+    /// inputs a digest vouched for needs them, to prove them later.
+    pub fn keep_layouts(&mut self) {
+        self.keep_layouts = true;
     }
 
     pub async fn add(
@@ -92,7 +101,9 @@ impl Consolidating {
             self.events_in += outcome.events;
             let framed = std::mem::take(&mut *tally.lock().expect("tally lock")).finish_framed();
             let records = framed.map(|mut framed| {
-                if let Some(layout) = framed.layout() {
+                if self.keep_layouts
+                    && let Some(layout) = framed.layout()
+                {
                     self.layouts.insert(name.to_owned(), layout);
                 }
                 framed.records
@@ -279,16 +290,10 @@ pub async fn consolidate(
 /// An input's bytes, read once, when its digest vouches for them; else
 /// why not (the input then fails, and is not absorbed).
 async fn checked(gate: &mut Gate, s3: &LazyS3, input: &Input) -> Result<Result<Reader>> {
-    let mut bytes = Vec::new();
-    let read = match input.open(s3).await {
-        Ok(mut reader) => tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut bytes)
-            .await
-            .map_err(anyhow::Error::from),
-        Err(e) => Err(e),
+    let bytes = match input.read_all(s3).await {
+        Ok(bytes) => bytes,
+        Err(e) => return Ok(Err(e)),
     };
-    if let Err(e) = read {
-        return Ok(Err(e));
-    }
     Ok(match gate.admit(&input.name(), bytes).await? {
         Admission::Absorb { bytes, .. } => Ok(Box::pin(std::io::Cursor::new(bytes)) as Reader),
         Admission::Refuse { status, reason } => {

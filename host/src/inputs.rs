@@ -43,6 +43,13 @@ impl Input {
         }
     }
 
+    /// Its whole bytes.
+    pub async fn read_all(&self, s3: &LazyS3) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut self.open(s3).await?, &mut bytes).await?;
+        Ok(bytes)
+    }
+
     /// Opens it with its S3 user metadata (none for a local file).
     pub async fn open_with_metadata(&self, s3: &LazyS3) -> Result<(Reader, Vec<(String, String)>)> {
         match self {

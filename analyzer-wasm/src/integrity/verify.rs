@@ -212,9 +212,6 @@ impl CheckedDigests {
         let digest = &self.parsed[i].0;
         let entry = &digest.logs[n];
         let (verdict, reason) = match (sha256, &self.verdicts[i]) {
-            // A reason that says itself what cannot be done (a raw file
-            // that cannot be rebuilt from a consolidated log) stands alone.
-            (Err(e), _) if e.starts_with("cannot ") => (Verdict::Modified, e.clone()),
             (Err(e), _) => (Verdict::Modified, format!("cannot be read: {e}")),
             (Ok(hash), (Verdict::Valid, _)) if hash.eq_ignore_ascii_case(&entry.hash) => {
                 (Verdict::Valid, String::new())

@@ -193,6 +193,8 @@ pub async fn run(
         None
     } else {
         let s3 = LazyS3::from_client(s3.clone());
+        // The raw files' layouts, to prove them once deleted.
+        run.keep_layouts();
         Some(Gate::open(analyzer, &s3, &digests, Vec::new()).await?)
     };
     let mut read = Vec::new();

@@ -17,7 +17,6 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncReadExt;
 
 use crate::inputs::Input;
 use crate::lambda::manifest::{self, Manifest};
@@ -36,26 +35,22 @@ pub fn is_manifest(input: &Input) -> bool {
 
 /// Proves the consolidated log whose manifest is `input` into `run`.
 pub async fn prove(instance: &mut Instance, run: Handle, s3: &LazyS3, input: &Input) -> Result<()> {
-    let name = input.name();
-    let (verdict, reason) = match judge(instance, run, s3, input).await? {
-        Ok(()) => (ConsolidatedVerdict::Valid, String::new()),
-        Err((verdict, reason)) => (verdict, reason),
-    };
+    let (verdict, reason) = judge(instance, run, s3, input).await?;
     instance
-        .verify_consolidated(run, &name, verdict, &reason)
+        .verify_consolidated(run, &input.name(), verdict, &reason)
         .await
 }
 
-type Judgement = std::result::Result<(), (ConsolidatedVerdict, String)>;
-
+/// The consolidated log's verdict and why; its raw files, rebuilt or not,
+/// go into `run` on the way.
 async fn judge(
     instance: &mut Instance,
     run: Handle,
     s3: &LazyS3,
     input: &Input,
-) -> Result<Judgement> {
-    let unverifiable = |why: String| Ok(Err((ConsolidatedVerdict::Unverifiable, why)));
-    let manifest: Manifest = match read_all(input, s3).await {
+) -> Result<(ConsolidatedVerdict, String)> {
+    let unverifiable = |why: String| Ok((ConsolidatedVerdict::Unverifiable, why));
+    let manifest: Manifest = match input.read_all(s3).await {
         Ok(bytes) => match serde_json::from_slice(&bytes) {
             Ok(m) => m,
             Err(e) => return unverifiable(format!("not a consolidated log's manifest: {e}")),
@@ -71,7 +66,7 @@ async fn judge(
     let mut parts: Vec<(String, Vec<u8>, Framed)> = Vec::new();
     for part in &manifest.parts {
         let at = part_input(input, &manifest, &part.key);
-        let bytes = match read_all(&at, s3).await {
+        let bytes = match at.read_all(s3).await {
             Ok(bytes) => bytes,
             Err(e) => return unverifiable(format!("{}: cannot be read: {e:#}", at.name())),
         };
@@ -116,8 +111,9 @@ async fn judge(
                     .await?;
             }
             Err(RebuildError::Missing(missing)) => {
+                // The run says it "cannot be read", then this.
                 let why = format!(
-                    "cannot be rebuilt from the consolidated log {}: {} of its records are not \
+                    "the consolidated log {} does not hold it whole: {} of its records are not \
                      in it (removed or changed): {}",
                     input.name(),
                     missing.len(),
@@ -158,7 +154,7 @@ async fn judge(
         }
     }
     if !problems.is_empty() {
-        return Ok(Err((ConsolidatedVerdict::Modified, problems.join("; "))));
+        return Ok((ConsolidatedVerdict::Modified, problems.join("; ")));
     }
     if unproven > 0 {
         return unverifiable(format!(
@@ -168,7 +164,7 @@ async fn judge(
             manifest.absorbed.len()
         ));
     }
-    Ok(Ok(()))
+    Ok((ConsolidatedVerdict::Valid, String::new()))
 }
 
 fn name_records(mut names: impl ExactSizeIterator<Item = String>) -> String {
@@ -206,10 +202,4 @@ fn raw_name(manifest_input: &Input, key: &str) -> String {
         Input::Object { bucket, .. } => format!("s3://{bucket}/{key}"),
         Input::File(_) => key.to_owned(),
     }
-}
-
-async fn read_all(input: &Input, s3: &LazyS3) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    input.open(s3).await?.read_to_end(&mut bytes).await?;
-    Ok(bytes)
 }
