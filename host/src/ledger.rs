@@ -73,6 +73,17 @@ struct Skip {
     scalar: bool,
 }
 
+/// The bytes that change a record's nesting outside its strings.
+const STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut k = 0;
+    while k < 5 {
+        table[b"\"{}[]"[k] as usize] = true;
+        k += 1;
+    }
+    table
+};
+
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
@@ -144,6 +155,27 @@ impl Framer {
         // Where the current record started in this chunk, when inside one.
         let mut record_from = matches!(self.at, At::Record { .. }).then_some(0);
         while i < chunk.len() && self.error.is_none() {
+            if let At::Record {
+                string,
+                escaped: false,
+                ..
+            } = self.at
+            {
+                // Most of a log is the inside of records, and most bytes
+                // there change nothing: jump to the next that can.
+                let rest = &chunk[i..];
+                let skip = if string {
+                    memchr::memchr2(b'"', b'\\', rest)
+                } else {
+                    rest.iter().position(|&b| STRUCTURAL[usize::from(b)])
+                }
+                .unwrap_or(rest.len());
+                i += skip;
+                self.offset += skip as u64;
+                if i == chunk.len() {
+                    break;
+                }
+            }
             let b = chunk[i];
             let mut consumed = true;
             let in_record = matches!(self.at, At::Record { .. })
@@ -610,6 +642,43 @@ mod tests {
             vec![hash(b"{\"a\":\"}\\\"\"}"), hash(b"{\"b\":[{}]}")]
         );
         assert_eq!(frame(br#"{"Records":[]}"#).unwrap(), vec![]);
+    }
+
+    /// The framer jumps over the bytes of a record that cannot end a string
+    /// or change its nesting: escapes and brackets inside strings, split
+    /// anywhere, must still end each record exactly where it ends.
+    #[test]
+    fn records_end_where_they_end_whatever_the_strings_hold_and_wherever_a_chunk_splits() {
+        let records: [&[u8]; 5] = [
+            br#"{"a":"\\"}"#,
+            br#"{"b":"\\\"}]{[","c":[{"d":"]"},[]]}"#,
+            br#"{"e":"x\"y\\z\\\\","f":{"g":"{{{"}}"#,
+            "{\"h\":\"\\u005c\\\"\",\"i\":\"caf\\u00e9 été\"}".as_bytes(),
+            br#"{}"#,
+        ];
+        let mut log = b"{\"Records\":[".to_vec();
+        for (n, record) in records.iter().enumerate() {
+            if n > 0 {
+                log.extend_from_slice(b",\n  ");
+            }
+            log.extend_from_slice(record);
+        }
+        log.extend_from_slice(b"]}");
+        let expected: Vec<RecordHash> = records.iter().map(|r| hash(r)).collect();
+        assert_eq!(frame(&log).unwrap(), expected);
+        for split in 0..=log.len() {
+            let mut framer = Framer::default();
+            framer.feed(&log[..split]);
+            framer.feed(&log[split..]);
+            assert_eq!(framer.finish().unwrap(), expected, "split at {split}");
+        }
+        for step in 1..16 {
+            let mut framer = Framer::default();
+            for chunk in log.chunks(step) {
+                framer.feed(chunk);
+            }
+            assert_eq!(framer.finish().unwrap(), expected, "chunks of {step}");
+        }
     }
 
     #[test]
