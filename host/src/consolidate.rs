@@ -13,17 +13,19 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::task::{Context as TaskContext, Poll};
 
 use anyhow::{Context, Result, bail, ensure};
 use tokio::io::{AsyncRead, ReadBuf};
+use tokio::sync::oneshot;
 
 use crate::bindings::{Consolidation, InputOutcome, InputStatus};
 use crate::digest_gate::{Admission, Gate};
 use crate::inputs::{Input, Unreadable};
-use crate::ledger::{Ledger, Tally};
+use crate::ledger::{Framed, Ledger, Tally};
 use crate::record_layout::RecordLayout;
 use crate::runtime::limits::MAX_PARTS;
 use crate::runtime::{Analyzer, Handle, Instance, Scratch};
@@ -41,6 +43,8 @@ pub struct Consolidating {
     events_in: u64,
     /// The host's own account of the records it handed over.
     ledger: Ledger,
+    /// Frames each input for the ledger while the component reads it.
+    framing: FramingThread,
     /// Each input's layout, by name, when the host framed it and
     /// `keep_layouts` asked for them.
     layouts: HashMap<String, RecordLayout>,
@@ -71,6 +75,7 @@ impl Consolidating {
             bytes_in: Arc::default(),
             events_in: 0,
             ledger: Ledger::default(),
+            framing: FramingThread::start(),
             layouts: HashMap::new(),
             keep_layouts: false,
         })
@@ -87,19 +92,19 @@ impl Consolidating {
         name: &str,
         reader: impl AsyncRead + Send + 'static,
     ) -> Result<InputOutcome> {
-        let tally = Arc::new(Mutex::new(Tally::default()));
         let reader = Counting {
             inner: Box::pin(reader),
             count: self.bytes_in.clone(),
-            tally: tally.clone(),
+            input: self.framing.input,
+            framing: self.framing.sender.clone(),
         };
         let outcome = self
             .instance
             .consolidate_stream(self.handle, name, reader)
             .await?;
+        let framed = self.framing.finish().await;
         if outcome.status == InputStatus::Analyzed {
             self.events_in += outcome.events;
-            let framed = std::mem::take(&mut *tally.lock().expect("tally lock")).finish_framed();
             let records = framed.map(|mut framed| {
                 if self.keep_layouts
                     && let Some(layout) = framed.layout()
@@ -219,11 +224,13 @@ fn check_counts(result: &Consolidation, spool: &Spool, events_in: u64) -> Result
     Ok(())
 }
 
-/// Counts the bytes read through it, and frames them for the ledger.
+/// Counts the bytes read through it, and hands them to the framing thread.
 struct Counting {
     inner: Pin<Box<dyn AsyncRead + Send>>,
     count: Arc<AtomicU64>,
-    tally: Arc<Mutex<Tally>>,
+    /// Which input this is, for the framing thread.
+    input: u64,
+    framing: SyncSender<Framing>,
 }
 
 impl AsyncRead for Counting {
@@ -234,13 +241,70 @@ impl AsyncRead for Counting {
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let polled = self.inner.as_mut().poll_read(cx, buf);
-        let read = buf.filled().len() - before;
-        self.count.fetch_add(read as u64, Ordering::Relaxed);
-        self.tally
-            .lock()
-            .expect("tally lock")
-            .feed(&buf.filled()[before..]);
+        let read = &buf.filled()[before..];
+        if !read.is_empty() {
+            self.count.fetch_add(read.len() as u64, Ordering::Relaxed);
+            // Blocks only while the thread is `FRAMING_QUEUE` chunks behind.
+            let _ = self.framing.send(Framing::Bytes(self.input, read.to_vec()));
+        }
         polled
+    }
+}
+
+/// What the framing thread is told, by input, in the order of reading.
+enum Framing {
+    Bytes(u64, Vec<u8>),
+    /// The input ended: reply with its records and start the next.
+    End(u64, oneshot::Sender<Result<Framed, String>>),
+}
+
+/// Chunks read but not yet framed, at most: bounds the memory the thread
+/// may fall behind by (a chunk is one read of the input stream the
+/// component reads from: 64 KiB at most).
+const FRAMING_QUEUE: usize = 16;
+
+/// The host's framing (inflate, frame, hash every record) on a thread of
+/// its own, so it runs on the other core while the component consolidates.
+struct FramingThread {
+    sender: SyncSender<Framing>,
+    /// The input being read now.
+    input: u64,
+}
+
+impl FramingThread {
+    fn start() -> FramingThread {
+        let (sender, receiver) = sync_channel(FRAMING_QUEUE);
+        std::thread::Builder::new()
+            .name("ledger-framing".into())
+            .spawn(move || {
+                let (mut tally, mut current) = (Tally::default(), 0);
+                for message in receiver {
+                    match message {
+                        Framing::Bytes(input, bytes) if input == current => tally.feed(&bytes),
+                        // Read ahead of an input the component stopped
+                        // reading (it failed): not part of the next one.
+                        Framing::Bytes(..) => {}
+                        Framing::End(input, reply) => {
+                            let _ = reply.send(std::mem::take(&mut tally).finish_framed());
+                            current = input + 1;
+                        }
+                    }
+                }
+            })
+            .expect("spawn the ledger's framing thread");
+        FramingThread { sender, input: 0 }
+    }
+
+    /// The records of the input being read, once the component is done
+    /// with it: an analyzed input was read to its end, so every byte was
+    /// sent before this.
+    async fn finish(&mut self) -> Result<Framed, String> {
+        let (reply, framed) = oneshot::channel();
+        let gone = || "the ledger's framing thread stopped".to_string();
+        let sent = self.sender.send(Framing::End(self.input, reply));
+        self.input += 1;
+        sent.map_err(|_| gone())?;
+        framed.await.map_err(|_| gone())?
     }
 }
 

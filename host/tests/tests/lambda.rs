@@ -858,6 +858,49 @@ async fn bad_files_are_named_and_left_in_place() {
     assert_eq!(p.consolidated_ids().await.len() as u64, p.expected_events);
 }
 
+/// The host frames each input for its ledger on a thread of its own, while
+/// the component reads it. A large file the component refuses at its first
+/// record is abandoned with much of it still unread, some of it already
+/// read ahead: the next files must still be framed from their own first
+/// byte, accounted for, and cleaned up. (Bytes read ahead that reach the
+/// framing thread late are told apart by input; this test cannot time
+/// that race, only check the outcome.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_refused_at_its_first_record_leaves_the_next_files_accounted_for() {
+    let mut spec = small_spec();
+    // Without digests, so that the component reads the file.
+    spec.digest_files = false;
+    let p = pipeline("readahead", &spec).await;
+    let early_key = format!(
+        "AWSLogs/{}/CloudTrail/{}/2026/11/01/0-bad-first-record.json.gz",
+        spec.accounts[0], spec.regions[0]
+    );
+    let mut early = b"{\"Records\":[5".to_vec();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..40_000 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        early.extend_from_slice(format!(",{{\"eventID\":\"{seed:016x}{seed:x}\"}}").as_bytes());
+    }
+    early.extend_from_slice(b"]}");
+    let early = gzip(&early);
+    assert!(early.len() > 512 << 10, "many reads of it: {}", early.len());
+    util::put(&p.client, &p.logs, &early_key, early).await;
+    let api = RuntimeApi::start().await;
+    let f = Function::start(&api, &p.env("consolidate", &[]), p.dir.path());
+    let result = api.invoke(manual_request()).await.unwrap();
+    assert!(
+        result.to_string().contains("0-bad-first-record.json.gz"),
+        "the report names it: {result}"
+    );
+    drop(f);
+    assert_eq!(
+        p.raw_log_keys().await,
+        vec![early_key],
+        "every other file was accounted for and cleaned up"
+    );
+    assert_eq!(p.consolidated_ids().await.len() as u64, p.expected_events);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_raw_file_its_digest_does_not_vouch_for_is_neither_consolidated_nor_deleted() {
     let spec = small_spec();
