@@ -14,7 +14,7 @@ use anyhow::Result;
 
 use crate::inputs::Input;
 use crate::public_keys;
-use crate::runtime::{Analyzer, Handle, Instance, LogVerdict, VerificationOptions};
+use crate::runtime::{Analyzer, Body, Handle, Instance, LogVerdict, VerificationOptions};
 use crate::storage::LazyS3;
 
 /// What the gate says of one raw file.
@@ -69,7 +69,8 @@ impl Gate {
                 Ok((reader, metadata)) => {
                     // A digest that cannot be read makes the files it
                     // lists unverifiable, which `check` says.
-                    let _ = instance.verify_file(run, &name, reader, &metadata).await?;
+                    let body = Body::Stream(reader);
+                    let _ = instance.verify_file(run, &name, body, &metadata).await?;
                 }
                 Err(e) => {
                     instance

@@ -13,6 +13,7 @@ pub mod lambda;
 pub mod ledger;
 pub mod outputs;
 pub mod public_keys;
+pub mod read_ahead;
 pub mod record_layout;
 pub mod rule_files;
 pub mod runtime;

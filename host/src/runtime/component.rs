@@ -16,7 +16,7 @@ use anyhow::{Result, anyhow, bail, ensure};
 use tokio::io::AsyncRead;
 use wasmtime::component::{Linker, Resource, ResourceAny, ResourceTable};
 use wasmtime::{Engine, Store, Trap};
-use wasmtime_wasi::p2::pipe::{AsyncReadStream, MemoryOutputPipe};
+use wasmtime_wasi::p2::pipe::{AsyncReadStream, MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_io::poll::DynPollable;
 use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
@@ -55,6 +55,12 @@ impl WasiView for StoreState {
             table: &mut self.table,
         }
     }
+}
+
+/// What a file's bytes come from: a stream, or bytes already in memory.
+pub enum Body {
+    Stream(crate::storage::Reader),
+    Bytes(Vec<u8>),
 }
 
 /// A compiled, checked component, ready to instantiate many times.
@@ -425,6 +431,13 @@ impl Instance {
         Ok(self.store.data_mut().table.push(stream)?)
     }
 
+    /// A stream over bytes in memory: the component reads them straight,
+    /// with no task in between to wake for every 64 KiB.
+    fn stream_of_bytes(&mut self, bytes: Vec<u8>) -> Result<Resource<DynInputStream>> {
+        let stream: DynInputStream = Box::new(MemoryInputPipe::new(bytes));
+        Ok(self.store.data_mut().table.push(stream)?)
+    }
+
     /// Hands rule files to this instance (see `Analyzer::with_rule_files`).
     async fn load_rule_files(&mut self, files: &[RuleFile]) -> Result<RuleSet> {
         // Out of `self` for the call, which borrows `self` whole.
@@ -578,10 +591,13 @@ impl Instance {
         &mut self,
         h: Handle,
         name: &str,
-        reader: impl AsyncRead + Send + 'static,
+        body: Body,
         metadata: &[(String, String)],
     ) -> Result<std::result::Result<(), String>> {
-        let stream = self.stream(reader)?;
+        let stream = match body {
+            Body::Stream(reader) => self.stream(reader)?,
+            Body::Bytes(bytes) => self.stream_of_bytes(bytes)?,
+        };
         let added = self
             .call_integrity(async |store, api| {
                 let api = api.cloudtrail_analyzer_integrity().verification();

@@ -12,7 +12,7 @@ pub mod untrusted;
 
 pub use cache::{cache_key, default_cache_dir};
 pub use component::{
-    Analyzer, ConsolidatedVerdict, Handle, Instance, KeyRequest, LogCheck, LogVerdict,
+    Analyzer, Body, ConsolidatedVerdict, Handle, Instance, KeyRequest, LogCheck, LogVerdict,
     VerificationOptions, VerificationReport, check_contract,
 };
 pub use engine::new_engine;

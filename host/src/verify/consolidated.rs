@@ -22,7 +22,7 @@ use crate::inputs::Input;
 use crate::lambda::manifest::{self, Manifest};
 use crate::ledger::{self, Framed, RecordHash};
 use crate::record_layout::RebuildError;
-use crate::runtime::{ConsolidatedVerdict, Handle, Instance};
+use crate::runtime::{Body, ConsolidatedVerdict, Handle, Instance};
 use crate::storage::LazyS3;
 
 /// Records named in one reason, at most.
@@ -107,7 +107,7 @@ async fn judge(
             Ok(bytes) => {
                 // Its verdict is in the report; a rebuilt file reads.
                 let _ = instance
-                    .verify_file(run, &raw, std::io::Cursor::new(bytes), &[])
+                    .verify_file(run, &raw, Body::Bytes(bytes), &[])
                     .await?;
             }
             Err(RebuildError::Missing(missing)) => {

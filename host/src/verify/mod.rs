@@ -20,6 +20,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::inputs::{Input, Unreadable};
 use crate::public_keys;
+use crate::read_ahead;
 use crate::runtime::{Analyzer, Handle, Instance, VerificationOptions, VerificationReport};
 use crate::storage::LazyS3;
 
@@ -105,34 +106,21 @@ enum Work {
 
 async fn worker(
     analyzer: &Analyzer,
-    s3: &LazyS3,
+    s3: &Arc<LazyS3>,
     queue: &Mutex<VecDeque<Work>>,
     options: &VerificationOptions,
     on_error: &(dyn Fn(&str, &str) + Send + Sync),
 ) -> Result<(Instance, Handle)> {
     let mut instance = analyzer.instantiate().await?;
     let run = instance.open_verification(options).await?;
-    loop {
-        let next = queue.lock().unwrap().pop_front();
-        let input = match next {
-            None => break,
-            Some(Work::File(input)) => input,
-            Some(Work::Consolidated(manifest)) => {
-                consolidated::prove(&mut instance, run, s3, &manifest)
-                    .await
-                    .with_context(|| format!("proving {}", manifest.name()))?;
-                continue;
-            }
-        };
-        let name = input.name();
-        // Outside the hours asked for: never fetched.
-        if !instance.verification_wants(run, &name).await? {
-            continue;
-        }
-        match input.open_with_metadata(s3).await {
-            Ok((reader, metadata)) => {
+    // The next file is read while the component hashes this one.
+    let mut ahead = next_file(&mut instance, run, s3, queue).await?;
+    while let Some((name, fetched)) = ahead {
+        ahead = next_file(&mut instance, run, s3, queue).await?;
+        match fetched.await? {
+            Ok((body, metadata)) => {
                 let added = instance
-                    .verify_file(run, &name, reader, &metadata)
+                    .verify_file(run, &name, body, &metadata)
                     .await
                     .with_context(|| format!("verifying {name}"))?;
                 if let Err(reason) = added {
@@ -147,4 +135,32 @@ async fn worker(
         }
     }
     Ok((instance, run))
+}
+
+/// Takes work until a file the run wants, and starts reading it; proves
+/// the consolidated logs it meets on the way.
+async fn next_file(
+    instance: &mut Instance,
+    run: Handle,
+    s3: &Arc<LazyS3>,
+    queue: &Mutex<VecDeque<Work>>,
+) -> Result<Option<(String, read_ahead::Fetched)>> {
+    loop {
+        let next = queue.lock().unwrap().pop_front();
+        let input = match next {
+            None => return Ok(None),
+            Some(Work::File(input)) => input,
+            Some(Work::Consolidated(manifest)) => {
+                consolidated::prove(instance, run, s3, &manifest)
+                    .await
+                    .with_context(|| format!("proving {}", manifest.name()))?;
+                continue;
+            }
+        };
+        let name = input.name();
+        // Outside the hours asked for: never fetched.
+        if instance.verification_wants(run, &name).await? {
+            return Ok(Some((name, read_ahead::start(input, s3.clone()))));
+        }
+    }
 }
