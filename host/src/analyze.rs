@@ -9,7 +9,8 @@ use anyhow::Result;
 
 use crate::bindings::{Artifact, InputOutcome, InputStatus, Report};
 use crate::inputs::{Input, Unreadable};
-use crate::runtime::{Analyzer, Handle, Instance};
+use crate::read_ahead;
+use crate::runtime::{Analyzer, Body, Handle, Instance};
 use crate::storage::LazyS3;
 
 /// Told about every input as it finishes (a progress bar, a log line).
@@ -85,21 +86,31 @@ async fn fresh(analyzer: &Analyzer, config: &str) -> Result<(Instance, Handle)> 
     Ok((instance, session))
 }
 
-/// Feeds one input; `Err` only when the component itself failed.
+/// Feeds one input, read now (a replay); `Err` only when the component
+/// itself failed.
 async fn feed(
     instance: &mut Instance,
     session: Handle,
-    s3: &LazyS3,
+    s3: &Arc<LazyS3>,
     input: &Input,
 ) -> Result<InputOutcome> {
-    let name = input.name();
-    match input.open(s3).await {
-        Ok(reader) => instance.add_stream(session, &name, reader).await,
+    let opened = input.open(s3).await.map(Body::Stream);
+    feed_opened(instance, session, &input.name(), opened).await
+}
+
+async fn feed_opened(
+    instance: &mut Instance,
+    session: Handle,
+    name: &str,
+    opened: Result<Body>,
+) -> Result<InputOutcome> {
+    match opened {
+        Ok(body) => instance.add_stream(session, name, body).await,
         Err(e) => {
             let reason = format!("{e:#}");
-            instance.record_failure(session, &name, &reason).await?;
+            instance.record_failure(session, name, &reason).await?;
             Ok(InputOutcome {
-                name,
+                name: name.to_owned(),
                 status: InputStatus::Failed,
                 events: 0,
                 bytes: 0,
@@ -109,20 +120,31 @@ async fn feed(
     }
 }
 
+/// The next input from the queue, its reading started.
+fn next_input(
+    queue: &Mutex<VecDeque<Input>>,
+    s3: &Arc<LazyS3>,
+) -> Option<(Input, read_ahead::Fetched)> {
+    let input = queue.lock().unwrap().pop_front()?;
+    let fetched = read_ahead::start_as_is(input.clone(), s3.clone());
+    Some((input, fetched))
+}
+
 async fn worker(
     analyzer: &Analyzer,
-    s3: &LazyS3,
+    s3: &Arc<LazyS3>,
     queue: &Mutex<VecDeque<Input>>,
     config: &str,
     on_outcome: &(dyn Fn(&InputOutcome) + Send + Sync),
 ) -> Result<(Instance, Handle)> {
     let (mut instance, mut session) = fresh(analyzer, config).await?;
     let mut fed: Vec<Fed> = Vec::new();
-    loop {
-        let Some(input) = queue.lock().unwrap().pop_front() else {
-            break;
-        };
-        match feed(&mut instance, session, s3, &input).await {
+    // The next input is read while the component works on this one.
+    let mut ahead = next_input(queue, s3);
+    while let Some((input, fetched)) = ahead {
+        ahead = next_input(queue, s3);
+        let opened = fetched.await?.map(|(body, _metadata)| body);
+        match feed_opened(&mut instance, session, &input.name(), opened).await {
             Ok(outcome) => {
                 on_outcome(&outcome);
                 fed.push(Fed::Input(input));
@@ -149,7 +171,12 @@ async fn worker(
 }
 
 /// Feeds a new session what the poisoned one had, so no count is lost.
-async fn replay(instance: &mut Instance, session: Handle, s3: &LazyS3, fed: &[Fed]) -> Result<()> {
+async fn replay(
+    instance: &mut Instance,
+    session: Handle,
+    s3: &Arc<LazyS3>,
+    fed: &[Fed],
+) -> Result<()> {
     for item in fed {
         match item {
             Fed::Input(input) => {

@@ -1,9 +1,10 @@
-//! Reads the next input of a verification while the component works on
-//! the current one, and inflates it natively on a blocking thread: native
-//! inflate (SIMD, a carry-less-multiply CRC) is several times faster than
-//! the same code in wasm, and it runs on the other core instead of inside
-//! the component's turn. A small input then reaches the component as bytes
-//! in memory, which it reads without a task to wake for every 64 KiB.
+//! Reads a worker's next local file while the component works on the
+//! current one. For `verify` it also inflates it natively on a blocking
+//! thread: native inflate (SIMD, a carry-less-multiply CRC) is several
+//! times faster than the same code in wasm, and it runs on the other core
+//! instead of inside the component's turn. A small file then reaches the
+//! component as bytes in memory, which it reads without a task to wake for
+//! every 64 KiB. S3 objects are opened ahead and stream as before.
 //!
 //! The component takes plain or gzip bytes and tells them apart by the
 //! magic bytes, so it sees the same content either way. Anything this does
@@ -15,66 +16,61 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use tokio::io::AsyncReadExt;
 use tokio::task::JoinHandle;
 
 use crate::inputs::Input;
 use crate::runtime::Body;
-use crate::storage::{LazyS3, Reader};
+use crate::storage::LazyS3;
 
-/// The largest gzip input inflated ahead: CloudTrail log files are far
+/// The largest input read ahead into memory: CloudTrail log files are far
 /// smaller; a larger input streams through the component as before.
-const MAX_GZIP_BYTES: u64 = 8 << 20;
+const MAX_AHEAD_BYTES: u64 = 8 << 20;
 /// The most it may inflate to (a gzip bomb goes to the component as it is).
 const MAX_PLAIN_BYTES: u64 = 128 << 20;
 
 /// An input's bytes and its S3 user metadata (none for a local file).
 pub type Fetched = JoinHandle<Result<(Body, Vec<(String, String)>)>>;
 
-/// Starts reading `input`. A local file is read and inflated on a blocking
-/// thread, so it goes on while the component computes; an S3 object is
-/// fetched by a task, then inflated on a blocking thread.
-pub fn start(input: Input, s3: Arc<LazyS3>) -> Fetched {
+/// Starts reading `input`, to be inflated: for `verify`, whose component
+/// hashes the same uncompressed bytes either way.
+pub fn start_inflated(input: Input, s3: Arc<LazyS3>) -> Fetched {
+    start(input, s3, inflated)
+}
+
+/// Starts reading `input`, its bytes as they are: for `analyze`, whose
+/// component counts the bytes it reads as the input's size.
+pub fn start_as_is(input: Input, s3: Arc<LazyS3>) -> Fetched {
+    start(input, s3, |raw| raw)
+}
+
+/// A local file is read (and `then` applied) on a blocking thread, so it
+/// goes on while the component computes. An S3 object is only opened
+/// ahead: its body streams into the component while the component reads
+/// it, so a body that stalls stalls inside the call, where the time
+/// limit stops it.
+fn start(input: Input, s3: Arc<LazyS3>, then: fn(Vec<u8>) -> Vec<u8>) -> Fetched {
     match input {
         Input::File(path) => tokio::task::spawn_blocking(move || {
-            let body = read_local(&path)?;
+            let body = read_local(&path, then)?;
             Ok((body, Vec::new()))
         }),
         Input::Object { .. } => tokio::spawn(async move {
             let (reader, metadata) = input.open_with_metadata(&s3).await?;
-            let body = inflate_stream(reader).await.context("cannot read")?;
-            Ok((body, metadata))
+            Ok((Body::Stream(reader), metadata))
         }),
     }
 }
 
-fn read_local(path: &Path) -> Result<Body> {
+fn read_local(path: &Path, then: fn(Vec<u8>) -> Vec<u8>) -> Result<Body> {
     let mut file = std::fs::File::open(path).context("cannot open")?;
-    if file.metadata().context("cannot open")?.len() > MAX_GZIP_BYTES {
+    if file.metadata().context("cannot open")?.len() > MAX_AHEAD_BYTES {
         let file = tokio::fs::File::from_std(file);
         let reader = tokio::io::BufReader::with_capacity(256 << 10, file);
         return Ok(Body::Stream(Box::pin(reader)));
     }
     let mut raw = Vec::new();
     file.read_to_end(&mut raw).context("cannot read")?;
-    Ok(Body::Bytes(inflated(raw)))
-}
-
-/// `reader`'s bytes, inflated when they are a small, whole gzip stream;
-/// a small input comes back in memory, a larger one as a stream.
-async fn inflate_stream(mut reader: Reader) -> std::io::Result<Body> {
-    let mut head = Vec::new();
-    (&mut reader)
-        .take(MAX_GZIP_BYTES + 1)
-        .read_to_end(&mut head)
-        .await?;
-    if head.len() as u64 > MAX_GZIP_BYTES {
-        let rest = AsyncReadExt::chain(std::io::Cursor::new(head), reader);
-        return Ok(Body::Stream(Box::pin(rest)));
-    }
-    tokio::task::spawn_blocking(move || Body::Bytes(inflated(head)))
-        .await
-        .map_err(std::io::Error::other)
+    Ok(Body::Bytes(then(raw)))
 }
 
 /// Every member of a whole gzip stream, inflated; anything else (not gzip,
@@ -110,28 +106,24 @@ mod tests {
         out
     }
 
-    async fn through(bytes: Vec<u8>) -> Vec<u8> {
-        let reader: Reader = Box::pin(std::io::Cursor::new(bytes.clone()));
-        let streamed = match inflate_stream(reader).await.unwrap() {
+    fn through(bytes: &[u8]) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.json.gz");
+        std::fs::write(&path, bytes).unwrap();
+        match read_local(&path, inflated).unwrap() {
             Body::Bytes(bytes) => bytes,
-            Body::Stream(_) => panic!("a small input comes back in memory"),
-        };
-        assert_eq!(
-            inflated(bytes),
-            streamed,
-            "the same from a stream or a file"
-        );
-        streamed
+            Body::Stream(_) => panic!("a small file comes back in memory"),
+        }
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_whole_gzip_stream_comes_out_inflated_every_member() {
+    #[test]
+    fn a_whole_gzip_stream_comes_out_inflated_every_member() {
         let two = gzip(&[b"{\"Records\":[", b"]}"]);
-        assert_eq!(through(two).await, b"{\"Records\":[]}");
+        assert_eq!(through(&two), b"{\"Records\":[]}");
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn anything_else_comes_out_as_it_came() {
+    #[test]
+    fn anything_else_comes_out_as_it_came() {
         let whole = gzip(&[b"{\"Records\":[]}"]);
         let cut = whole[..whole.len() - 3].to_vec();
         let mut trailing = whole.clone();
@@ -144,7 +136,18 @@ mod tests {
             bomb,
             Vec::new(),
         ] {
-            assert_eq!(through(bytes.clone()).await, bytes);
+            assert_eq!(through(&bytes), bytes);
         }
+    }
+
+    #[test]
+    fn a_file_too_large_to_read_ahead_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("large.json");
+        std::fs::write(&path, vec![b' '; (MAX_AHEAD_BYTES + 1) as usize]).unwrap();
+        assert!(matches!(
+            read_local(&path, inflated).unwrap(),
+            Body::Stream(_)
+        ));
     }
 }

@@ -21,7 +21,7 @@ use super::layout::{Partition, daily_prefix};
 use super::manifest;
 use crate::alerts::Delivered;
 use crate::bindings::Report;
-use crate::runtime::{Analyzer, Handle, Instance};
+use crate::runtime::{Analyzer, Body, Handle, Instance};
 use crate::storage;
 
 #[derive(Debug, Serialize)]
@@ -104,7 +104,9 @@ pub async fn run(
         for part in &committed.parts {
             let reader = storage::open(&services.s3, bucket, &part.key).await?;
             let name = format!("s3://{bucket}/{}", part.key);
-            instance.add_stream(session, &name, reader).await?;
+            instance
+                .add_stream(session, &name, Body::Stream(reader))
+                .await?;
         }
         let state = instance.export_state(session).await?;
         let report_prefix = partition.prefix(&c.output_prefix);
@@ -191,7 +193,9 @@ async fn real_time(
     // raw files on its own schedule), and the version is still there.
     let version = target.version_id.as_deref();
     let reader = storage::open_version(&services.s3, bucket, key, version).await?;
-    let outcome = instance.add_stream(session, &object, reader).await?;
+    let outcome = instance
+        .add_stream(session, &object, Body::Stream(reader))
+        .await?;
     // Only the alerts matter here: each artifact is dropped as it arrives.
     let report = instance.finish_with(session, async |_| Ok(())).await?;
     let delivered = services.alerts.deliver(&report.alerts).await?;

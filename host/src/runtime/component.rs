@@ -431,11 +431,16 @@ impl Instance {
         Ok(self.store.data_mut().table.push(stream)?)
     }
 
-    /// A stream over bytes in memory: the component reads them straight,
-    /// with no task in between to wake for every 64 KiB.
-    fn stream_of_bytes(&mut self, bytes: Vec<u8>) -> Result<Resource<DynInputStream>> {
-        let stream: DynInputStream = Box::new(MemoryInputPipe::new(bytes));
-        Ok(self.store.data_mut().table.push(stream)?)
+    /// Bytes in memory are read straight by the component, with no task
+    /// in between to wake for every 64 KiB.
+    fn stream_of(&mut self, body: Body) -> Result<Resource<DynInputStream>> {
+        match body {
+            Body::Stream(reader) => self.stream(reader),
+            Body::Bytes(bytes) => {
+                let stream: DynInputStream = Box::new(MemoryInputPipe::new(bytes));
+                Ok(self.store.data_mut().table.push(stream)?)
+            }
+        }
     }
 
     /// Hands rule files to this instance (see `Analyzer::with_rule_files`).
@@ -483,13 +488,8 @@ impl Instance {
         Ok(printable_outcome(outcome))
     }
 
-    pub async fn add_stream(
-        &mut self,
-        h: Handle,
-        name: &str,
-        reader: impl AsyncRead + Send + 'static,
-    ) -> Result<InputOutcome> {
-        let stream = self.stream(reader)?;
+    pub async fn add_stream(&mut self, h: Handle, name: &str, body: Body) -> Result<InputOutcome> {
+        let stream = self.stream_of(body)?;
         let outcome = self
             .call(async |store, b| {
                 let api = b.cloudtrail_analyzer_analyzer().session();
@@ -594,10 +594,7 @@ impl Instance {
         body: Body,
         metadata: &[(String, String)],
     ) -> Result<std::result::Result<(), String>> {
-        let stream = match body {
-            Body::Stream(reader) => self.stream(reader)?,
-            Body::Bytes(bytes) => self.stream_of_bytes(bytes)?,
-        };
+        let stream = self.stream_of(body)?;
         let added = self
             .call_integrity(async |store, api| {
                 let api = api.cloudtrail_analyzer_integrity().verification();

@@ -160,7 +160,7 @@ async fn next_file(
         let name = input.name();
         // Outside the hours asked for: never fetched.
         if instance.verification_wants(run, &name).await? {
-            return Ok(Some((name, read_ahead::start(input, s3.clone()))));
+            return Ok(Some((name, read_ahead::start_inflated(input, s3.clone()))));
         }
     }
 }
