@@ -121,12 +121,9 @@ async fn feed_opened(
 }
 
 /// The next input from the queue, its reading started.
-fn next_input(
-    queue: &Mutex<VecDeque<Input>>,
-    s3: &Arc<LazyS3>,
-) -> Option<(Input, read_ahead::Fetched)> {
+fn next_input(queue: &Mutex<VecDeque<Input>>) -> Option<(Input, read_ahead::Fetched)> {
     let input = queue.lock().unwrap().pop_front()?;
-    let fetched = read_ahead::start_as_is(input.clone(), s3.clone());
+    let fetched = read_ahead::start_as_is(input.clone());
     Some((input, fetched))
 }
 
@@ -140,10 +137,10 @@ async fn worker(
     let (mut instance, mut session) = fresh(analyzer, config).await?;
     let mut fed: Vec<Fed> = Vec::new();
     // The next input is read while the component works on this one.
-    let mut ahead = next_input(queue, s3);
+    let mut ahead = next_input(queue);
     while let Some((input, fetched)) = ahead {
-        ahead = next_input(queue, s3);
-        let opened = fetched.await?.map(|(body, _metadata)| body);
+        ahead = next_input(queue);
+        let opened = fetched.body(s3).await.map(|(body, _metadata)| body);
         match feed_opened(&mut instance, session, &input.name(), opened).await {
             Ok(outcome) => {
                 on_outcome(&outcome);

@@ -4,7 +4,7 @@
 //! times faster than the same code in wasm, and it runs on the other core
 //! instead of inside the component's turn. A small file then reaches the
 //! component as bytes in memory, which it reads without a task to wake for
-//! every 64 KiB. S3 objects are opened ahead and stream as before.
+//! every 64 KiB. S3 objects stream into the component as before.
 //!
 //! The component takes plain or gzip bytes and tells them apart by the
 //! magic bytes, so it sees the same content either way. Anything this does
@@ -13,7 +13,6 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use tokio::task::JoinHandle;
@@ -28,36 +27,49 @@ const MAX_AHEAD_BYTES: u64 = 8 << 20;
 /// The most it may inflate to (a gzip bomb goes to the component as it is).
 const MAX_PLAIN_BYTES: u64 = 128 << 20;
 
-/// An input's bytes and its S3 user metadata (none for a local file).
-pub type Fetched = JoinHandle<Result<(Body, Vec<(String, String)>)>>;
+/// An input being read: a local file on a blocking thread, or an S3
+/// object, opened only when its turn comes (see `start`).
+pub enum Fetched {
+    Local(JoinHandle<Result<Body>>),
+    Object(Input),
+}
+
+impl Fetched {
+    /// The input's bytes and its S3 user metadata (none for a local file).
+    pub async fn body(self, s3: &LazyS3) -> Result<(Body, Vec<(String, String)>)> {
+        match self {
+            Fetched::Local(reading) => Ok((reading.await??, Vec::new())),
+            Fetched::Object(input) => {
+                let (reader, metadata) = input.open_with_metadata(s3).await?;
+                Ok((Body::Stream(reader), metadata))
+            }
+        }
+    }
+}
 
 /// Starts reading `input`, to be inflated: for `verify`, whose component
 /// hashes the same uncompressed bytes either way.
-pub fn start_inflated(input: Input, s3: Arc<LazyS3>) -> Fetched {
-    start(input, s3, inflated)
+pub fn start_inflated(input: Input) -> Fetched {
+    start(input, inflated)
 }
 
 /// Starts reading `input`, its bytes as they are: for `analyze`, whose
 /// component counts the bytes it reads as the input's size.
-pub fn start_as_is(input: Input, s3: Arc<LazyS3>) -> Fetched {
-    start(input, s3, |raw| raw)
+pub fn start_as_is(input: Input) -> Fetched {
+    start(input, |raw| raw)
 }
 
 /// A local file is read (and `then` applied) on a blocking thread, so it
-/// goes on while the component computes. An S3 object is only opened
-/// ahead: its body streams into the component while the component reads
-/// it, so a body that stalls stalls inside the call, where the time
-/// limit stops it.
-fn start(input: Input, s3: Arc<LazyS3>, then: fn(Vec<u8>) -> Vec<u8>) -> Fetched {
+/// goes on while the component computes. An S3 object is left alone until
+/// its turn: its body streams into the component as the component reads
+/// it, so a body that stalls stalls inside the call, where the time limit
+/// stops it, and no response waits idle on a connection meanwhile.
+fn start(input: Input, then: fn(Vec<u8>) -> Vec<u8>) -> Fetched {
     match input {
-        Input::File(path) => tokio::task::spawn_blocking(move || {
-            let body = read_local(&path, then)?;
-            Ok((body, Vec::new()))
-        }),
-        Input::Object { .. } => tokio::spawn(async move {
-            let (reader, metadata) = input.open_with_metadata(&s3).await?;
-            Ok((Body::Stream(reader), metadata))
-        }),
+        Input::File(path) => {
+            Fetched::Local(tokio::task::spawn_blocking(move || read_local(&path, then)))
+        }
+        Input::Object { .. } => Fetched::Object(input),
     }
 }
 

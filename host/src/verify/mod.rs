@@ -117,7 +117,7 @@ async fn worker(
     let mut ahead = next_file(&mut instance, run, s3, queue).await?;
     while let Some((name, fetched)) = ahead {
         ahead = next_file(&mut instance, run, s3, queue).await?;
-        match fetched.await? {
+        match fetched.body(s3).await {
             Ok((body, metadata)) => {
                 let added = instance
                     .verify_file(run, &name, body, &metadata)
@@ -160,7 +160,7 @@ async fn next_file(
         let name = input.name();
         // Outside the hours asked for: never fetched.
         if instance.verification_wants(run, &name).await? {
-            return Ok(Some((name, read_ahead::start_inflated(input, s3.clone()))));
+            return Ok(Some((name, read_ahead::start_inflated(input))));
         }
     }
 }
