@@ -254,8 +254,9 @@ impl AsyncRead for Counting {
 /// What the framing thread is told, by input, in the order of reading.
 enum Framing {
     Bytes(u64, Vec<u8>),
-    /// The input ended: reply with its records and start the next.
-    End(u64, oneshot::Sender<Result<Framed, String>>),
+    /// The input being framed ended: reply with its records and start
+    /// the next.
+    End(oneshot::Sender<Result<Framed, String>>),
 }
 
 /// Chunks read but not yet framed, at most: bounds the memory the thread
@@ -267,7 +268,8 @@ const FRAMING_QUEUE: usize = 16;
 /// its own, so it runs on the other core while the component consolidates.
 struct FramingThread {
     sender: SyncSender<Framing>,
-    /// The input being read now.
+    /// The input being read now: the `End`s sent so far, which the thread
+    /// counts too.
     input: u64,
 }
 
@@ -284,9 +286,9 @@ impl FramingThread {
                         // Read ahead of an input the component stopped
                         // reading (it failed): not part of the next one.
                         Framing::Bytes(..) => {}
-                        Framing::End(input, reply) => {
+                        Framing::End(reply) => {
                             let _ = reply.send(std::mem::take(&mut tally).finish_framed());
-                            current = input + 1;
+                            current += 1;
                         }
                     }
                 }
@@ -301,7 +303,7 @@ impl FramingThread {
     async fn finish(&mut self) -> Result<Framed, String> {
         let (reply, framed) = oneshot::channel();
         let gone = || "the ledger's framing thread stopped".to_string();
-        let sent = self.sender.send(Framing::End(self.input, reply));
+        let sent = self.sender.send(Framing::End(reply));
         self.input += 1;
         sent.map_err(|_| gone())?;
         framed.await.map_err(|_| gone())?

@@ -1,7 +1,8 @@
-//! `verify`: CloudTrail log file integrity. The host lists and streams
-//! the files (with their S3 metadata, where CloudTrail puts a digest's
-//! signature) into the component's `integrity` export, which decides
-//! everything; the host writes the component's report and exits by it.
+//! `verify`: CloudTrail log file integrity. The host lists and reads the
+//! files (with their S3 metadata, where CloudTrail puts a digest's
+//! signature; local files read ahead and inflated, see `read_ahead`) into
+//! the component's `integrity` export, which decides everything; the host
+//! writes the component's report and exits by it.
 //!
 //! Reading is the costly part (every log file is inflated and hashed), so
 //! files are spread over workers, each with its own instance and run, as
