@@ -11,11 +11,13 @@
 //!   `O_NOFOLLOW`, and must be a regular file owned by the user and writable
 //!   by no one else;
 //! - a secret key (`key`, 32 random bytes, mode `0600`) authenticates every
-//!   entry: an entry is the serialized code followed by
-//!   HMAC-SHA256(key, engine ‖ component ‖ code), where engine is a digest of
-//!   the engine's compatibility hash and component the SHA-256 of the
+//!   entry: an entry is the serialized code followed by the keyed BLAKE3
+//!   hash (a MAC) of engine ‖ component ‖ code, where engine is a digest of
+//!   the engine's compatibility hash and component the BLAKE3 hash of the
 //!   component's bytes. The tag is checked in constant time on the bytes read
-//!   into memory, and exactly those bytes are deserialized;
+//!   into memory, and exactly those bytes are deserialized. BLAKE3 rather
+//!   than HMAC-SHA256 because a warm start hashes megabytes (the component
+//!   and its compiled code) and this is most of what it does;
 //! - entries are written to a new file with a random name (`O_CREAT |
 //!   O_EXCL | O_NOFOLLOW`, mode `0600`), synced, then renamed over the entry's
 //!   name, which replaces a symbolic link there rather than following it.
@@ -40,14 +42,10 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use hmac::{Hmac, Mac};
 use rustix::fs::{AtFlags, CWD, Mode, OFlags};
 use rustix::io::Errno;
-use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// The length of the secret key and of an entry's tag.
 const KEY_LEN: usize = 32;
@@ -55,7 +53,7 @@ const TAG_LEN: usize = 32;
 /// The key's file name in the cache directory.
 const KEY_FILE: &str = "key";
 /// Separates these tags from any other use of the key.
-const TAG_DOMAIN: &[u8] = b"cloudtrail-analyzer compiled-component cache v1\0";
+const TAG_DOMAIN: &[u8] = b"cloudtrail-analyzer compiled-component cache v2\0";
 
 /// A cache directory that passed the checks, and its key.
 pub struct Cache {
@@ -76,7 +74,7 @@ pub struct Entry {
 impl Entry {
     pub fn new(engine: &Engine, component: &[u8]) -> Entry {
         let engine = engine_digest(engine);
-        let component: [u8; 32] = Sha256::digest(component).into();
+        let component = *blake3::hash(component).as_bytes();
         let name = format!("{}.cwasm", key_name(&engine, &component));
         Entry {
             name,
@@ -90,8 +88,7 @@ impl Entry {
 /// engine that compiled code depends on (version, settings, target). It
 /// names the entry; it is not what makes an entry trusted (its tag is).
 pub fn cache_key(engine: &Engine, component: &[u8]) -> String {
-    let component: [u8; 32] = Sha256::digest(component).into();
-    key_name(&engine_digest(engine), &component)
+    key_name(&engine_digest(engine), blake3::hash(component).as_bytes())
 }
 
 fn key_name(engine: &[u8; 32], component: &[u8; 32]) -> String {
@@ -102,11 +99,11 @@ fn key_name(engine: &[u8; 32], component: &[u8; 32]) -> String {
     )
 }
 
-/// SHA-256 of the engine's precompile compatibility hash: it changes with
+/// A digest of the engine's precompile compatibility hash: it changes with
 /// wasmtime's version, the engine's settings and the target.
 fn engine_digest(engine: &Engine) -> [u8; 32] {
-    struct Sha(Sha256);
-    impl Hasher for Sha {
+    struct Digest(blake3::Hasher);
+    impl Hasher for Digest {
         fn write(&mut self, bytes: &[u8]) {
             self.0.update(bytes);
         }
@@ -114,9 +111,9 @@ fn engine_digest(engine: &Engine) -> [u8; 32] {
             unreachable!("only the digest is read")
         }
     }
-    let mut sha = Sha(Sha256::new());
-    engine.precompile_compatibility_hash().hash(&mut sha);
-    sha.0.finalize().into()
+    let mut digest = Digest(blake3::Hasher::new());
+    engine.precompile_compatibility_hash().hash(&mut digest);
+    *digest.0.finalize().as_bytes()
 }
 
 /// The default cache directory: `$XDG_CACHE_HOME` or `~/.cache`, then
@@ -228,9 +225,11 @@ impl Cache {
             bail!("it is too short to hold a tag");
         }
         let tag = bytes.split_off(bytes.len() - TAG_LEN);
-        self.mac(entry, &bytes)
-            .verify_slice(&tag)
-            .map_err(|_| anyhow::anyhow!("its authentication tag does not match"))?;
+        let tag: [u8; TAG_LEN] = tag.try_into().expect("split at TAG_LEN");
+        // `blake3::Hash` compares in constant time.
+        if self.tag(entry, &bytes) != blake3::Hash::from_bytes(tag) {
+            bail!("its authentication tag does not match");
+        }
         Ok(Some(bytes))
     }
 
@@ -244,19 +243,22 @@ impl Cache {
     /// Writes compiled code to the cache, atomically.
     pub fn store(&self, entry: &Entry, component: &Component) -> Result<()> {
         let mut bytes = component.serialize()?;
-        let tag = self.mac(entry, &bytes).finalize().into_bytes();
-        bytes.extend_from_slice(&tag);
+        let tag = self.tag(entry, &bytes);
+        bytes.extend_from_slice(tag.as_bytes());
         self.write_atomically(&entry.name, &bytes)
             .with_context(|| format!("cannot write {}", self.path.join(&entry.name).display()))
     }
 
-    fn mac(&self, entry: &Entry, code: &[u8]) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+    /// The keyed BLAKE3 hash of the entry's identity and its code. The
+    /// domain, engine and component parts have fixed lengths, so no two
+    /// inputs run together.
+    fn tag(&self, entry: &Entry, code: &[u8]) -> blake3::Hash {
+        let mut mac = blake3::Hasher::new_keyed(&self.key);
         mac.update(TAG_DOMAIN);
         mac.update(&entry.engine);
         mac.update(&entry.component);
         mac.update(code);
-        mac
+        mac.finalize()
     }
 
     fn open_read(&self, name: &str) -> rustix::io::Result<OwnedFd> {
