@@ -3,6 +3,7 @@
 //!
 //! - [`state`]: [`Finding`] and the mergeable [`Findings`] state
 //!   (deduplication, caps, access-denied bursts, merge, the final list);
+//! - `hit`: a finding as a state keeps it, packed into one allocation;
 //! - [`caps`]: the cap of each severity (`rules.max_findings`);
 //! - [`alerts`]: which findings are real-time alerts, and their bound;
 //! - [`csv`]: the `findings.csv` artifact.
@@ -10,6 +11,7 @@
 pub mod alerts;
 pub mod caps;
 mod csv;
+mod hit;
 mod state;
 
 pub use alerts::{Alert, AlertConfig, alerts};

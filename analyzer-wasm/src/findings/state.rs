@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, Field};
+use super::hit::Hit;
+use crate::event::Event;
 use crate::rules::{BURST_RULE, RULES, RulesConfig, SEVERITIES, Test, rule};
 use crate::time::parse_event_time;
 
@@ -30,21 +31,6 @@ pub struct Finding {
     pub source_ip: String,
     pub account_id: String,
     pub region: String,
-}
-
-/// A finding as a state keeps it: title and severity come from the
-/// configuration at report time. The field order is the report order.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-struct Hit {
-    event_time: String,
-    rule_id: String,
-    event_id: String,
-    event_name: String,
-    event_source: String,
-    principal: String,
-    source_ip: String,
-    account_id: String,
-    region: String,
 }
 
 /// Access-denied calls of one principal in one window.
@@ -139,7 +125,7 @@ impl From<Stored> for Findings {
         // Old findings go under their rule's default severity; a merge puts
         // each under the severity of the configuration in force anyway.
         for hit in s.found {
-            let severity = rule(&hit.rule_id).map_or("medium", |r| r.severity);
+            let severity = rule(hit.rule_id()).map_or("medium", |r| r.severity);
             kept.entry(severity.to_owned()).or_default().insert(hit);
         }
         let dropped = match s.dropped {
@@ -190,7 +176,7 @@ impl Findings {
             return;
         }
         let base = Hit::of(e);
-        if config.is_allowed(&base.principal, &base.source_ip) {
+        if config.is_allowed(base.principal(), base.source_ip()) {
             return;
         }
         if burst {
@@ -200,21 +186,14 @@ impl Findings {
                 .saturating_mul(60)
                 .max(1);
             if let Some(seconds) = e.event_time.as_str().and_then(parse_event_time) {
-                let key = format!("{:020} {}", seconds / window, base.principal);
-                let first = Hit {
-                    rule_id: BURST_RULE.to_owned(),
-                    ..base.clone()
-                };
+                let key = format!("{:020} {}", seconds / window, base.principal());
+                let first = base.with_rule(BURST_RULE);
                 self.add_burst(key, Burst { count: 1, first });
                 self.trim_bursts(MAX_BURST_KEYS);
             }
         }
         for id in matched {
-            let hit = Hit {
-                rule_id: id.to_owned(),
-                ..base.clone()
-            };
-            self.insert(hit, config);
+            self.insert(base.with_rule(id), config);
         }
     }
 
@@ -249,7 +228,7 @@ impl Findings {
                 .map(|b| (&b.first, Some(b.count))),
         );
         hits.retain(|(h, _)| {
-            !config.is_disabled(&h.rule_id) && !config.is_allowed(&h.principal, &h.source_ip)
+            !config.is_disabled(h.rule_id()) && !config.is_allowed(h.principal(), h.source_ip())
         });
         hits.sort();
         hits.into_iter()
@@ -307,7 +286,7 @@ impl Findings {
     /// severity, the first `cap` in report order stay, whatever the order
     /// they came in.
     fn insert(&mut self, hit: Hit, config: &RulesConfig) {
-        let severity = config.severity_of(&hit.rule_id);
+        let severity = config.severity_of(hit.rule_id());
         let cap = config.max_findings.get(severity).unwrap_or(0);
         if cap == 0 {
             *self.dropped.entry(severity.to_owned()).or_default() += 1;
@@ -353,31 +332,8 @@ impl Findings {
 }
 
 impl Hit {
-    /// The event's fields, with an empty rule id; missing fields are empty.
-    fn of(e: &Event) -> Hit {
-        let text = |f: &Field| f.as_str().unwrap_or_default().to_owned();
-        let account = match e.recipient_account_id.as_str() {
-            Some(account) => account.to_owned(),
-            None => e
-                .identity()
-                .map(|id| text(&id.account_id))
-                .unwrap_or_default(),
-        };
-        Hit {
-            event_time: text(&e.event_time),
-            rule_id: String::new(),
-            event_id: text(&e.event_id),
-            event_name: text(&e.event_name),
-            event_source: text(&e.event_source),
-            principal: e.principal().unwrap_or_default().into_owned(),
-            source_ip: text(&e.source_ip),
-            account_id: account,
-            region: text(&e.aws_region),
-        }
-    }
-
     fn finding(&self, burst_count: Option<u64>, config: &RulesConfig) -> Finding {
-        let title = config.title_of(&self.rule_id);
+        let title = config.title_of(self.rule_id());
         let title = match burst_count {
             Some(n) => format!(
                 "{title}: {n} in a {}-minute window",
@@ -386,17 +342,17 @@ impl Hit {
             None => title.to_owned(),
         };
         Finding {
-            rule_id: self.rule_id.clone(),
+            rule_id: self.rule_id().to_owned(),
             title,
-            severity: config.severity_of(&self.rule_id).to_owned(),
-            event_id: self.event_id.clone(),
-            event_time: self.event_time.clone(),
-            event_name: self.event_name.clone(),
-            event_source: self.event_source.clone(),
-            principal: self.principal.clone(),
-            source_ip: self.source_ip.clone(),
-            account_id: self.account_id.clone(),
-            region: self.region.clone(),
+            severity: config.severity_of(self.rule_id()).to_owned(),
+            event_id: self.event_id().to_owned(),
+            event_time: self.event_time().to_owned(),
+            event_name: self.event_name().to_owned(),
+            event_source: self.event_source().to_owned(),
+            principal: self.principal().to_owned(),
+            source_ip: self.source_ip().to_owned(),
+            account_id: self.account_id().to_owned(),
+            region: self.region().to_owned(),
         }
     }
 }
