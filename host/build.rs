@@ -38,11 +38,17 @@ fn main() {
         "cargo:rustc-env=CTA_GUEST_TARGET_DIR={}",
         guest_target_dir.display()
     );
+    // Its BLAKE3 hash, which names its compiled code in the cache: a warm
+    // start then finds that code without reading the component's bytes.
+    let digest = blake3::hash(&fs::read(&embedded).expect("read the guest component"));
     fs::write(
         out_dir.join("gen.rs"),
         format!(
             "/// The default analyzer component, built from `analyzer-wasm/`.\n\
-             pub const DEFAULT_COMPONENT: &[u8] = include_bytes!({embedded:?});\n"
+             pub const DEFAULT_COMPONENT: &[u8] = include_bytes!({embedded:?});\n\
+             /// The BLAKE3 hash of [`DEFAULT_COMPONENT`].\n\
+             pub const DEFAULT_COMPONENT_BLAKE3: [u8; 32] = {:?};\n",
+            digest.as_bytes()
         ),
     )
     .unwrap();

@@ -1,5 +1,6 @@
 //! The `cloudtrail-analyzer` command line.
 
+use std::borrow::Cow;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -385,13 +386,14 @@ impl RuntimeArgs {
 
     /// The component's bytes and where they came from, checked against the
     /// pin before anything parses them.
-    async fn read(&self, s3: &LazyS3) -> Result<(Vec<u8>, String)> {
+    async fn read(&self, s3: &LazyS3) -> Result<(Cow<'static, [u8]>, String)> {
         let (bytes, origin) = match &self.component {
+            // Borrowed, not copied: see `runtime::cache_key`.
             None => (
-                runtime::DEFAULT_COMPONENT.to_vec(),
+                Cow::Borrowed(runtime::DEFAULT_COMPONENT),
                 "the embedded default component".to_owned(),
             ),
-            Some(source) => (read_source(source, s3).await?, source.clone()),
+            Some(source) => (Cow::Owned(read_source(source, s3).await?), source.clone()),
         };
         if let Some(PinArg(Some(pin))) = &self.component_sha256 {
             pin.check(&bytes, &origin)?;
