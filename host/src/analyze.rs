@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 
-use crate::bindings::{Artifact, InputOutcome, InputStatus, Report};
+use crate::bindings::{InputOutcome, InputStatus, Report};
 use crate::inputs::{Input, Unreadable};
+use crate::outputs::Destination;
 use crate::read_ahead;
 use crate::runtime::{Analyzer, Body, Handle, Instance};
 use crate::storage::LazyS3;
@@ -36,8 +37,8 @@ pub async fn analyze(
     s3: Arc<LazyS3>,
     job: Job,
     on_outcome: OnOutcome,
-    deliver: impl AsyncFnMut(Artifact) -> Result<()>,
-) -> Result<Report> {
+    destination: &Destination,
+) -> Result<(Report, Vec<String>)> {
     let workers = job.workers.clamp(1, job.inputs.len().max(1));
     let queue = Arc::new(Mutex::new(VecDeque::from(job.inputs)));
     let mut tasks = Vec::new();
@@ -77,7 +78,7 @@ pub async fn analyze(
         });
     }
     // One artifact at a time: the host never holds the whole report.
-    instance.finish_with(session, deliver).await
+    destination.receive(&mut instance, session, &s3).await
 }
 
 async fn fresh(analyzer: &Analyzer, config: &str) -> Result<(Instance, Handle)> {

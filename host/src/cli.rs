@@ -523,12 +523,8 @@ async fn run(cli: Cli) -> Result<u8> {
             let on_outcome =
                 report_outcome(progress.clone(), tally.clone(), failures.clone(), verbose);
             let analyzing = Instant::now();
-            let mut written = Vec::new();
-            let deliver = async |artifact| {
-                written.push(destination.write_one(artifact, &s3).await?);
-                Ok(())
-            };
-            let report = analyze::analyze(&analyzer, s3.clone(), job, on_outcome, deliver).await?;
+            let (report, written) =
+                analyze::analyze(&analyzer, s3.clone(), job, on_outcome, &destination).await?;
             let analysis = analyzing.elapsed();
             if let Some(bar) = progress {
                 bar.finish_and_clear();

@@ -1,10 +1,12 @@
 //! Where artifacts go: a local folder or an S3 prefix.
 
-use std::path::PathBuf;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::bindings::Artifact;
+use crate::bindings::{Artifact, Report};
+use crate::runtime::{Handle, Instance, Sink};
 use crate::storage::{self, LazyS3, S3Location};
 
 #[derive(Debug, Clone)]
@@ -27,6 +29,57 @@ impl Destination {
             Destination::Dir(dir) => dir.join(name).display().to_string(),
             Destination::S3(loc) => loc.child(name).to_string(),
         }
+    }
+
+    /// Finishes `session` and delivers its report's artifacts here, one at
+    /// a time; returns the report and where each artifact went. Into a
+    /// local folder each goes straight into a file as the component writes
+    /// it, so the host never holds an artifact whole; to S3 each is held
+    /// in memory for its upload.
+    pub async fn receive(
+        &self,
+        instance: &mut Instance,
+        session: Handle,
+        s3: &LazyS3,
+    ) -> Result<(Report, Vec<String>)> {
+        let mut written = Vec::new();
+        let report = match self {
+            Destination::Dir(dir) => {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                instance
+                    .finish_into(
+                        session,
+                        |artifact, budget| {
+                            safe_name(&artifact.name)?;
+                            let file = new_temp_file(dir)?;
+                            let sink = Sink::to_file(budget, file.as_file().try_clone()?);
+                            Ok((sink, file))
+                        },
+                        async |artifact, _, file| {
+                            // Only a whole artifact, as long as the component
+                            // said, takes its name; a failed one's temporary
+                            // file is removed when dropped.
+                            let path = dir.join(&artifact.name);
+                            file.persist(&path)
+                                .with_context(|| format!("cannot write {}", path.display()))?;
+                            written.push(path.display().to_string());
+                            Ok(())
+                        },
+                    )
+                    .await?
+            }
+            Destination::S3(_) => {
+                instance
+                    .finish_with(session, async |artifact| {
+                        written.push(self.write_one(artifact, s3).await?);
+                        Ok(())
+                    })
+                    .await?
+            }
+        };
+        Ok((report, written))
     }
 
     /// Writes one artifact; returns where it went.
@@ -57,6 +110,18 @@ impl Destination {
             }
         }
     }
+}
+
+/// A new hidden file in `dir` for an artifact on its way in, removed when
+/// dropped unless persisted.
+fn new_temp_file(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    // Mode 0666 less the umask, as a file `std::fs::write` creates; a
+    // temporary file is 0600 by default.
+    tempfile::Builder::new()
+        .prefix(".artifact-")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))
 }
 
 /// Artifact names come from the component: refuse any that would escape

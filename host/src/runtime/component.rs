@@ -715,6 +715,33 @@ impl Instance {
         h: Handle,
         mut deliver: impl AsyncFnMut(Artifact) -> Result<()>,
     ) -> Result<Report> {
+        self.finish_into(
+            h,
+            |_, budget| Ok((Sink::new(budget), ())),
+            async |artifact, sink, ()| {
+                deliver(Artifact {
+                    name: artifact.name,
+                    media_type: artifact.media_type,
+                    data: sink.take(),
+                })
+                .await
+            },
+        )
+        .await
+    }
+
+    /// The report, each artifact written into the sink `open` gives it
+    /// (with `T`, whatever `done` needs to keep it), then handed to `done`
+    /// once it is whole and as long as the component said. Together the
+    /// sinks take at most the memory limit, in bytes; `open` is told what
+    /// is left. The report's artifacts are left empty. An error from `open`
+    /// or `done` stops the delivery.
+    pub async fn finish_into<T>(
+        &mut self,
+        h: Handle,
+        mut open: impl FnMut(&ArtifactInfo, u64) -> Result<(Sink, T)>,
+        mut done: impl AsyncFnMut(ArtifactInfo, &Sink, T) -> Result<()>,
+    ) -> Result<Report> {
         let info = self
             .call(async |store, b| {
                 let api = b.cloudtrail_analyzer_analyzer().session();
@@ -728,7 +755,7 @@ impl Instance {
         );
         let mut budget = self.limits.memory_bytes;
         for artifact in info.artifacts {
-            let sink = Sink::new(budget);
+            let (sink, kept) = open(&artifact, budget)?;
             let stream = self.output(&sink)?;
             let name = artifact.name.as_str();
             let written = self
@@ -740,14 +767,9 @@ impl Instance {
             if let Err(e) = written.and_then(|r| r.map_err(contract_error)) {
                 return Err(self.overflowed(&sink, "artifacts").unwrap_or(e));
             }
-            let data = received(&sink, &artifact)?;
-            budget -= data.len() as u64;
-            deliver(Artifact {
-                name: artifact.name,
-                media_type: artifact.media_type,
-                data,
-            })
-            .await?;
+            check_length(&sink, &artifact)?;
+            budget -= sink.written();
+            done(artifact, &sink, kept).await?;
         }
         Ok(Report {
             summary: info.summary,
@@ -890,15 +912,20 @@ impl Instance {
 
 /// What a component wrote into `sink` for `artifact`: as long as it said.
 fn received(sink: &Sink, artifact: &ArtifactInfo) -> Result<Vec<u8>> {
-    let data = sink.take();
+    check_length(sink, artifact)?;
+    Ok(sink.take())
+}
+
+/// Whether a component wrote into `sink` as many bytes as it said.
+fn check_length(sink: &Sink, artifact: &ArtifactInfo) -> Result<()> {
     ensure!(
-        data.len() as u64 == artifact.bytes,
+        sink.written() == artifact.bytes,
         "the component described {} as {} bytes but wrote {}",
         untrusted::one_line(&artifact.name),
         artifact.bytes,
-        data.len()
+        sink.written()
     );
-    Ok(data)
+    Ok(())
 }
 
 fn printable_outcome(o: InputOutcome) -> InputOutcome {

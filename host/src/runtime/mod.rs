@@ -19,5 +19,6 @@ pub use engine::new_engine;
 pub use limits::Limits;
 pub use pin::ComponentPin;
 pub use scratch::Scratch;
+pub use sink::Sink;
 
 include!(concat!(env!("OUT_DIR"), "/gen.rs"));

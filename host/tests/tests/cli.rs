@@ -3,6 +3,7 @@
 //! old analyzer's algorithm.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -34,6 +35,28 @@ fn analyzes_generated_logs_and_prints_where_the_report_is() {
     let csv = fs::read_to_string(out.join("insights.csv")).unwrap();
     assert!(csv.starts_with("event_name,count\r\n"));
     assert!(out.join("dimensions.csv").exists());
+    // Artifacts arrive through temporary files: none is left, and each
+    // artifact has the mode any new file of this user gets.
+    let mut names: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "dimensions.csv",
+            "findings.csv",
+            "findings.json",
+            "insights.csv",
+            "insights.json",
+            "report.html"
+        ]
+    );
+    let probe = dir.path().join("probe");
+    fs::write(&probe, b"").unwrap();
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out.join("report.html")), mode(&probe));
 }
 
 #[test]

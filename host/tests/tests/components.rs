@@ -1,6 +1,7 @@
 //! Swapping rules and containing hostile components.
 
 use std::fs;
+use std::path::Path;
 
 use super::util::{self, bin, json, run, text};
 
@@ -81,11 +82,16 @@ fn incompatible_and_broken_components_are_refused() {
 }
 
 fn hostile(input: &str, extra: &[&str]) -> std::process::Output {
-    let hostile = util::test_component("test-hostile");
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join(input);
+    hostile_in(dir.path(), input, extra)
+}
+
+/// `hostile`, its input and its `out` folder in `dir`.
+fn hostile_in(dir: &Path, input: &str, extra: &[&str]) -> std::process::Output {
+    let hostile = util::test_component("test-hostile");
+    let file = dir.join(input);
     fs::write(&file, b"x").unwrap();
-    let out = dir.path().join("out");
+    let out = dir.join("out");
     run(bin()
         .arg("analyze")
         .arg(&file)
@@ -164,7 +170,8 @@ fn an_amplifying_result_is_stopped_at_the_memory_limit() {
 fn an_artifact_bomb_is_stopped_at_the_memory_limit_and_nothing_is_written() {
     // A small artifact listed, then written without end into its stream:
     // the host's stream takes the memory limit and no more.
-    let result = hostile("artifact-bomb", &["--memory-limit-mb", "64"]);
+    let dir = tempfile::tempdir().unwrap();
+    let result = hostile_in(dir.path(), "artifact-bomb", &["--memory-limit-mb", "64"]);
     let stderr = text(&result.stderr);
     assert_eq!(result.status.code(), Some(2), "{stderr}");
     assert!(
@@ -173,6 +180,13 @@ fn an_artifact_bomb_is_stopped_at_the_memory_limit_and_nothing_is_written() {
         ),
         "{stderr}"
     );
+    // The bytes went straight into a temporary file in the folder: it is
+    // gone, and nothing took the artifact's name.
+    let left: Vec<_> = fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
